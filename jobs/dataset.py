@@ -1,0 +1,51 @@
+"""Getting the UCI Wine Quality (white) file: download it and check its
+sha256, or copy a local file. Nothing here is committed to the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from jobs.errors import JobError
+from jobs.inputs import WINE_DEFAULT
+from jobs.results import write_bytes_atomic
+
+WINE_URL = (
+    "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/winequality-white.csv"
+)
+WINE_SHA256 = "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_wine(dest: Path = WINE_DEFAULT, source: str | None = None, timeout: float = 60) -> Path:
+    """Put the checked wine CSV at `dest`, from `source` (a path) or the UCI site."""
+    dest = Path(dest)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "wine.csv"
+        if source:
+            if not Path(source).is_file():
+                raise JobError(f"{source}: no such file")
+            shutil.copyfile(source, staged)
+        else:
+            try:
+                with urllib.request.urlopen(WINE_URL, timeout=timeout) as response:
+                    staged.write_bytes(response.read())
+            except OSError as error:
+                raise JobError(
+                    f"{WINE_URL}: download failed ({error}); copy the file in with "
+                    f"`./lab data --from PATH`"
+                ) from error
+        found = sha256_of(staged)
+        if found != WINE_SHA256:
+            raise JobError(f"{source or WINE_URL}: sha256 is {found}, expected {WINE_SHA256}")
+        return write_bytes_atomic(dest, staged.read_bytes())

@@ -1,0 +1,111 @@
+"""Linear regression by batch gradient descent, the article's second job.
+
+The data is cached once as per-partition numpy blocks; each iteration
+broadcasts the weights and runs ONE job (map + reduce) that returns the
+gradient sum, the count and the train and test squared errors.
+
+    spark-submit jobs/__main__.py gd --data data/winequality-white.csv --iterations 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from jobs.errors import JobError
+from jobs.kernels import add_partials, gd_partials, raw_weights
+from jobs.wine import WineData
+
+if TYPE_CHECKING:
+    from pyspark import SparkContext
+
+OnStep = Callable[[int, float, float], None]
+
+
+@dataclass(frozen=True)
+class GDResult:
+    weights: np.ndarray  # bias first, standardized feature space
+    raw_weights: np.ndarray  # intercept first, raw feature units
+    train_mse: list[float]  # at the weights before each step; one per iteration
+    test_mse: list[float]
+
+
+def check_hyperparameters(*, iterations: int, lr: float, folds: int | None = None) -> None:
+    if iterations < 1:
+        raise JobError(f"--iterations must be at least 1, got {iterations}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise JobError(f"--lr must be a positive number, got {lr}")
+    if folds is not None and folds < 2:
+        raise JobError(f"--folds must be at least 2 (one to validate, one to train), got {folds}")
+
+
+def check_loss(step: int, previous: float | None, current: float, lr: float) -> None:
+    """Stop when the loss grows: on a least-squares problem it only does so
+    when the step is too large for the features' scale, and then it diverges.
+    (Growth below 1e-9 relative is rounding at convergence, not divergence.)"""
+    if not math.isfinite(current) or (previous is not None and current > previous * (1 + 1e-9)):
+        raise JobError(
+            f"gradient descent diverges: train MSE went from {previous:.6g} to {current:.6g} "
+            f"at step {step} with --lr {lr}; lower --lr or keep the features standardized"
+        )
+
+
+def baseline_weights(data: WineData) -> np.ndarray:
+    """The article's starting point: the mean target as bias, zero slopes."""
+    weights = np.zeros(len(data.feature_names) + 1)
+    weights[0] = data.target_mean
+    return weights
+
+
+def fit_gd(
+    sc: SparkContext,
+    data: WineData,
+    *,
+    iterations: int = 50,
+    lr: float = 0.1,
+    on_step: OnStep | None = None,
+) -> GDResult:
+    """Run `iterations` full-batch steps: w <- w - lr * X'(Xw - y) / n."""
+    check_hyperparameters(iterations=iterations, lr=lr)
+    weights = baseline_weights(data)
+    train_mse: list[float] = []
+    test_mse: list[float] = []
+    for step in range(1, iterations + 1):
+        shared = sc.broadcast(weights)
+        grad, n, sse, n_test, test_sse = data.blocks.map(
+            lambda b, shared=shared: gd_partials(b.x_train, b.y_train, b.x_test, b.y_test, shared.value)
+        ).reduce(add_partials)
+        shared.destroy()
+        train_mse.append(sse / n)
+        test_mse.append(test_sse / n_test)
+        if on_step:
+            on_step(step, train_mse[-1], test_mse[-1])
+        check_loss(step, train_mse[-2] if step > 1 else None, train_mse[-1], lr)
+        weights = weights - lr * grad / n
+    return GDResult(
+        weights=weights,
+        raw_weights=raw_weights(weights, data.feature_mean, data.feature_std),
+        train_mse=train_mse,
+        test_mse=test_mse,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--lr", type=float, default=0.1)
+
+
+def to_json(result: GDResult, data: WineData) -> dict:
+    return {
+        "weights": result.weights,
+        "raw_weights": result.raw_weights,
+        "train_mse": result.train_mse,
+        "test_mse": result.test_mse,
+        "final_train_mse": result.train_mse[-1],
+        "final_test_mse": result.test_mse[-1],
+    }

@@ -1,0 +1,93 @@
+"""The run report: results side by side per runtime, timings, and plots."""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+from jobs import plots
+from jobs.compare import difference
+from jobs.results import write_text_atomic
+
+Runs = dict[str, dict[str, dict]]  # runtime label -> job name -> the job's JSON
+
+
+def _headline(job: str, payload: dict) -> str:
+    if job == "wordcount":
+        word, count = payload["top"][0] if payload["top"] else ("-", 0)
+        return f"{payload['distinct_words']} distinct words; top: {word!r} x{count}"
+    if job == "gd":
+        return f"test MSE {payload['final_test_mse']:.6f} after {payload['iterations']} iterations"
+    return f"mean validation MSE {payload['final_mean_val_mse']:.6f} ({payload['k']} folds)"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines + [""]
+
+
+def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> Path:
+    """Write plots and `report.md` into `out_dir`; the first runtime is the reference."""
+    out_dir = Path(out_dir)
+    labels = list(runs)
+    reference = runs[labels[0]]
+    lines = [
+        "# SparkLab run report",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')} on {platform.node()}, Python {platform.python_version()}, "
+        f"runtimes: {', '.join(labels)}.",
+        "",
+        *(f"> {note}" for note in notes or []),
+        "",
+        "## Results side by side",
+        "",
+    ]
+    rows = []
+    for label, jobs in runs.items():
+        for job, payload in jobs.items():
+            if label == labels[0] or job not in reference:
+                same = "reference"
+            else:
+                diff = difference(job, reference[job], payload)
+                same = "yes" if diff is None else f"**no**: {diff}"
+            rows.append([job, label, payload["master"], f"{payload['seconds']:.2f}",
+                         _headline(job, payload), same])
+    lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
+
+    if "wordcount" in reference:
+        wc = reference["wordcount"]
+        lines += ["## Word count", "", f"{wc['total_words']} words in {len(wc['files'])} file(s), "
+                  f"{wc['distinct_words']} distinct. Most frequent:", ""]
+        lines += _table(["word", "count"], [[f"`{w}`", str(c)] for w, c in wc["top"]])
+
+    if "gd" in reference:
+        gd = reference["gd"]
+        plots.plot_gd(gd, out_dir / "gd_loss.png")
+        lines += ["## Linear regression by gradient descent", "",
+                  f"{gd['n_train']} train and {gd['n_test']} test rows, {gd['iterations']} iterations at "
+                  f"lr {gd['lr']}: train MSE {gd['train_mse'][0]:.4f} -> {gd['final_train_mse']:.4f}, "
+                  f"test MSE {gd['test_mse'][0]:.4f} -> {gd['final_test_mse']:.4f}.", "",
+                  "![GD loss](gd_loss.png)", ""]
+        names = ["(intercept)", *gd["feature_names"]]
+        lines += _table(["term", "weight (standardized)", "weight (raw units)"],
+                        [[n, f"{w:.5f}", f"{r:.6g}"]
+                         for n, w, r in zip(names, gd["weights"], gd["raw_weights"], strict=True)])
+        if gd["skipped_lines"]:
+            lines += [f"Skipped {gd['skipped_lines']} bad lines, for example: "
+                      + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]), ""]
+        plots.plot_eda(gd["data"], out_dir)
+        lines += ["## The data", "", "![histograms](eda_histograms.png)", "",
+                  "![box plots](eda_boxplots.png)", "", "![correlations](eda_correlations.png)", ""]
+
+    if "cv" in reference:
+        cv = reference["cv"]
+        plots.plot_cv(cv, out_dir / "cv_loss.png")
+        lines += [f"## {cv['k']}-fold cross-validation, the k models in one pass", "",
+                  f"Mean validation MSE {cv['mean_val_mse'][0]:.4f} -> {cv['final_mean_val_mse']:.4f}.", "",
+                  "![CV loss](cv_loss.png)", ""]
+        lines += _table(["fold", "train rows", "validation rows", "final train MSE", "final validation MSE"],
+                        [[str(f["fold"]), str(f["n_train"]), str(f["n_val"]), f"{f['train_mse'][-1]:.5f}",
+                          f"{f['val_mse'][-1]:.5f}"] for f in cv["folds"]])
+    return write_text_atomic(out_dir / "report.md", "\n".join(lines) + "\n")

@@ -1,0 +1,172 @@
+"""Loading a `;`-separated numeric CSV (the UCI wine data) into cached numpy
+blocks: one block per partition, standardized with the train split's moments.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from jobs.errors import JobError
+from jobs.kernels import Moments, design_matrix, parse_lines, holdout_mask
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.sql import SparkSession
+
+OnBadLines = Literal["error", "skip"]
+MAX_REPORTED_BAD_LINES = 20
+
+
+@dataclass(frozen=True)
+class Split:
+    """How rows are split; part of every result so a run can be reproduced."""
+
+    test_fraction: float = 0.2
+    seed: int = 7
+    standardize: bool = True
+
+
+@dataclass(frozen=True)
+class Block:
+    """One partition's rows ready for the kernels (features standardized,
+    bias column first); `index` keeps each row's position in the file."""
+
+    train_index: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class WineData:
+    path: str
+    feature_names: list[str]
+    target_name: str
+    blocks: RDD[Block]  # cached
+    n_train: int
+    n_test: int
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_mean: float  # of the train split: the baseline model's bias
+    skipped_lines: int = 0
+    skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_header(path: str, delimiter: str = ";") -> list[str]:
+    if os.path.getsize(path) == 0:
+        raise JobError(f"{path}: the file is empty (expected a header and data rows)")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    columns = [name.strip().strip('"') for name in header.rstrip("\r\n").split(delimiter)]
+    if len(columns) < 2:
+        raise JobError(
+            f"{path}:1: the header has {len(columns)} column; expected features and a "
+            f"target separated by {delimiter!r}"
+        )
+    try:
+        [float(c) for c in columns]
+    except ValueError:
+        return columns
+    raise JobError(f"{path}:1: the first line holds numbers; expected a header of column names")
+
+
+def _summarize(parsed, split: Split):
+    """One block's contribution to the load summary (runs on executors)."""
+    features, target = parsed.values[:, :-1], parsed.values[:, -1]
+    is_test = holdout_mask(parsed.index, split.test_fraction, split.seed)
+    train = ~is_test
+    return (
+        len(parsed.bad),
+        parsed.bad[:MAX_REPORTED_BAD_LINES],
+        int(is_test.sum()),
+        Moments.of(features[train]),
+        float(target[train].sum()),
+    )
+
+
+def _merge_summaries(a, b):
+    return (
+        a[0] + b[0],
+        sorted(a[1] + b[1])[:MAX_REPORTED_BAD_LINES],
+        a[2] + b[2],
+        a[3].merge(b[3]),
+        a[4] + b[4],
+    )
+
+
+def load_wine(
+    spark: SparkSession,
+    path: str,
+    *,
+    split: Split = Split(),
+    partitions: int | None = None,
+    on_bad_lines: OnBadLines = "error",
+) -> WineData:
+    """Read, validate and cache the data set as standardized numpy blocks.
+
+    Two jobs: one to number the lines (zipWithIndex), one to check every row
+    and gather the train split's moments; the blocks are cached lazily and
+    filled by the first iteration.
+    """
+    columns = read_header(path)
+    sc = spark.sparkContext
+    partitions = partitions or sc.defaultParallelism
+    numbered = sc.textFile(path, minPartitions=partitions).zipWithIndex()
+
+    def parse(rows):
+        yield parse_lines(rows, columns)
+
+    parsed = numbered.mapPartitions(parse)
+    summaries = parsed.map(lambda block: _summarize(block, split)).collect()
+    bad_count, bad_examples, n_test, moments, target_sum = reduce(_merge_summaries, summaries)
+    if bad_count and on_bad_lines == "error":
+        line, what = bad_examples[0]
+        more = f" (and {bad_count - 1} more bad lines)" if bad_count > 1 else ""
+        raise JobError(f"{path}:{line}: {what}{more}; pass --on-bad-lines skip to skip bad rows")
+    if moments.n + n_test == 0:
+        raise JobError(f"{path}: the header has no data rows after it")
+    if moments.n < 2 or n_test == 0:
+        raise JobError(
+            f"{path}: {moments.n} training and {n_test} test rows; "
+            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
+        )
+    feature_names = columns[:-1]
+    if split.standardize:
+        mean, std = moments.mean, moments.std
+        constant = [name for name, s in zip(feature_names, std, strict=True) if s == 0]
+        if constant:
+            raise JobError(f"{path}: feature {constant[0]!r} is constant in the train split")
+    else:
+        mean, std = np.zeros_like(moments.mean), np.ones_like(moments.mean)
+
+    def to_block(block) -> Block:
+        is_test = holdout_mask(block.index, split.test_fraction, split.seed)
+        features, target = block.values[:, :-1], block.values[:, -1]
+        return Block(
+            train_index=block.index[~is_test],
+            x_train=design_matrix(features[~is_test], mean, std),
+            y_train=np.ascontiguousarray(target[~is_test]),
+            x_test=design_matrix(features[is_test], mean, std),
+            y_test=np.ascontiguousarray(target[is_test]),
+        )
+
+    blocks = parsed.map(to_block).setName(f"wine blocks {os.path.basename(path)}").cache()
+    return WineData(
+        path=path,
+        feature_names=feature_names,
+        target_name=columns[-1],
+        blocks=blocks,
+        n_train=moments.n,
+        n_test=n_test,
+        feature_mean=mean,
+        feature_std=std,
+        target_mean=target_sum / moments.n,
+        skipped_lines=bad_count,
+        skipped_examples=bad_examples,
+    )

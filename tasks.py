@@ -1,0 +1,176 @@
+"""SparkLab's tasks. `./lab --list` (or `invoke --list` in .venv) shows them.
+
+Tasks are thin: they assemble a command or call a function in `jobs/` or
+`cluster/`, where the logic and its tests live. No pyspark import up here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from invoke import Collection, Exit, task
+
+ROOT = Path(__file__).resolve().parent
+PY = shlex.quote(sys.executable)
+
+COMMON_HELP = {
+    "master": "Spark master URL for --on local (default: local[*])",
+    "out": "results directory (default: results/<run-id>)",
+    "on": "where to run: local (this machine) or cluster (the Compose cluster)",
+    "partitions": "partitions of the data (default: the cores Spark has)",
+}
+REGRESSION_HELP = {
+    **COMMON_HELP,
+    "data": "the wine CSV (default: $SPARKLAB_WINE_CSV, else data/winequality-white.csv)",
+    "iterations": "gradient steps (default 50)",
+    "lr": "learning rate (default 0.1)",
+    "on_bad_lines": "error (default): stop at the first bad row; skip: skip and count them",
+}
+
+
+def _flags(**options) -> list[str]:
+    """--name value for every option that is set (lists repeat the flag's values)."""
+    args: list[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None or value is False or value == []:
+            continue
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, list | tuple):
+            args += [flag, *map(str, value)]
+        else:
+            args += [flag, str(value)]
+    return args
+
+
+def _run_job(c, job: str, on: str, options: dict) -> None:
+    if on == "local":
+        command = [PY, "-m", "jobs", job, *_flags(**options)]
+        result = c.run(shlex.join(command), warn=True, pty=False)
+        if result.failed:
+            raise Exit(code=result.exited)
+    elif on == "cluster":
+        from cluster import stack
+
+        stack.submit(job, _flags(**{k: v for k, v in options.items() if k != "master"}), echo=True)
+    else:
+        raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
+
+
+@task(iterable=["input"], help={**COMMON_HELP, "input": "text file, directory or glob (repeat for more)",
+                                 "top": "how many of the most frequent words to list",
+                                 "lower": "lower-case the words", "strip_punct": "strip punctuation"})
+def wordcount(c, input, top=10, lower=False, strip_punct=False, master=None, out=None, on="local",
+              partitions=None):
+    """Count words in text files with flatMap + reduceByKey."""
+    _run_job(c, "wordcount", on, {"input": input or [str(ROOT / "data" / "peter_piper.txt")], "top": top,
+                                   "lower": lower, "strip_punct": strip_punct, "master": master,
+                                   "out": out, "partitions": partitions})
+
+
+@task(help=REGRESSION_HELP)
+def gd(c, data=None, iterations=50, lr=0.1, master=None, out=None, on="local", partitions=None,
+       on_bad_lines="error"):
+    """Fit linear regression on the wine data by batch gradient descent."""
+    _run_job(c, "gd", on, {"data": data, "iterations": iterations, "lr": lr, "master": master,
+                            "out": out, "partitions": partitions, "on_bad_lines": on_bad_lines})
+
+
+@task(help={**REGRESSION_HELP, "folds": "k, the number of folds and models (default 6)"})
+def cv(c, data=None, folds=6, iterations=50, lr=0.1, master=None, out=None, on="local", partitions=None,
+       on_bad_lines="error"):
+    """Cross-validate k models at once, one pass over the data per iteration."""
+    _run_job(c, "cv", on, {"data": data, "folds": folds, "iterations": iterations, "lr": lr,
+                            "master": master, "out": out, "partitions": partitions,
+                            "on_bad_lines": on_bad_lines})
+
+
+@task(help={"from_": "copy this local file instead of downloading (the sha256 is checked either way)"})
+def data(c, from_=None):
+    """Download the UCI wine data (sha256 checked) into data/, or copy it --from a path."""
+    from jobs.dataset import fetch_wine
+    from jobs.errors import JobError
+
+    try:
+        path = fetch_wine(source=from_)
+    except JobError as error:
+        raise Exit(f"data: {error}", code=2) from None
+    print(f"data: {path} (sha256 checked)")
+
+
+def _ensure_wine_data() -> str:
+    from jobs.errors import JobError
+    from jobs.inputs import wine_csv
+
+    try:
+        return wine_csv(None)
+    except JobError:
+        from jobs.dataset import fetch_wine
+
+        print("demo: no wine data yet; downloading it (./lab data)", file=sys.stderr)
+        try:
+            return str(fetch_wine())
+        except JobError as error:
+            raise Exit(f"demo: {error}", code=2) from None
+
+
+def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str, dict]:
+    _run_job(c, "wordcount", on, {"input": [str(ROOT / "data" / "peter_piper.txt")], "out": out,
+                                  "master": master})
+    _run_job(c, "gd", on, {"out": out, "master": master})
+    _run_job(c, "cv", on, {"out": out, "master": master})
+    return {job: json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd", "cv")}
+
+
+@task(help={"workers": "workers in the cluster (default 2)", "local_only": "skip the cluster"})
+def demo(c, workers=2, local_only=False):
+    """Run the three jobs on local[*] and on the Docker cluster, then write the report."""
+    from jobs.report import write_report
+    from jobs.results import new_run_id
+
+    os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
+    run_dir = ROOT / "results" / new_run_id()
+    runs = {"local[*]": _run_all_jobs(c, "local", run_dir / "local")}
+    notes = []
+    if local_only:
+        notes.append("Cluster skipped (--local-only).")
+    else:
+        from cluster import stack
+
+        problem = stack.engine_problem()
+        if problem:
+            notes.append(f"No cluster run: {problem}. With Docker running, `./lab demo` brings the "
+                         f"cluster up and runs the jobs there too (`./lab up` starts it alone).")
+        else:
+            stack.up(workers=workers)
+            runs[f"cluster ({workers} workers)"] = _run_all_jobs(c, "cluster", run_dir / "cluster")
+    report = write_report(run_dir, runs, notes)
+    for note in notes:
+        print(f"demo: {note}", file=sys.stderr)
+    print(f"demo: report at {report}")
+
+
+@task(help={"k": "only tests matching this expression", "cluster": "only the cluster tests",
+            "no_cluster": "leave the cluster tests out"})
+def test(c, k=None, cluster=False, no_cluster=False):
+    """Run the whole test suite (cluster tests included), then ruff."""
+    marker = "cluster" if cluster else "not cluster" if no_cluster else None
+    args = [PY, "-m", "pytest", *(["-m", marker] if marker else []), *(["-k", k] if k else [])]
+    result = c.run(shlex.join(args), warn=True, pty=False)
+    lint(c)
+    if result.failed:
+        raise Exit(code=result.exited)
+
+
+@task
+def lint(c):
+    """Check the code with ruff."""
+    c.run(f"{PY} -m ruff check .", pty=False)
+
+
+ns = Collection(wordcount, gd, cv, data, demo, test, lint)

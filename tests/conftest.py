@@ -1,0 +1,42 @@
+"""Shared fixtures: one local[2] SparkSession for the whole run, and the data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from jobs.inputs import WINE_DEFAULT, WINE_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from jobs.session import build_session
+
+    # local[2], not local: one thread would hide partitioning bugs.
+    session = build_session("local[2]", "sparklab-tests", conf={"spark.ui.enabled": "false"})
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def wine_csv() -> str:
+    path = os.environ.get(WINE_ENV) or str(WINE_DEFAULT)
+    if not Path(path).is_file():
+        pytest.fail(f"wine data missing at {path}: run `./lab data` or set {WINE_ENV}")
+    return path
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write a small `;` CSV with the wine file's header shape; returns its path."""
+
+    def write(rows: list[str], header: str = '"a";"b";"c";"y"', name: str = "data.csv") -> str:
+        path = tmp_path / name
+        path.write_text("\n".join([header, *rows]) + "\n" if header is not None else "\n".join(rows))
+        return str(path)
+
+    return write

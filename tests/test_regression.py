@@ -1,0 +1,105 @@
+"""Gradient descent and cross-validation against independent numpy references."""
+
+import numpy as np
+import pytest
+
+from jobs.cv import cross_validate
+from jobs.errors import JobError
+from jobs.gd import fit_gd
+from jobs.wine import Split, load_wine
+from tests.reference import numpy_cv, numpy_gd, split_standardize
+
+RTOL = 1e-9  # the same arithmetic, summed in another order
+
+
+@pytest.fixture(scope="module")
+def wine(spark, wine_csv):
+    data = load_wine(spark, wine_csv, partitions=3)
+    yield data
+    data.blocks.unpersist()
+
+
+@pytest.fixture(scope="module")
+def reference(wine_csv):
+    return split_standardize(wine_csv)
+
+
+def test_wine_split_is_80_20_with_train_moments(wine, reference):
+    x, y, x_test, _, _ = reference
+    assert (wine.n_train, wine.n_test) == (len(y), len(x_test))
+    assert wine.n_train + wine.n_test == 4898
+    assert 0.18 < wine.n_test / 4898 < 0.22
+    assert len(wine.feature_names) == 11 and wine.target_name == "quality"
+    np.testing.assert_allclose(wine.target_mean, y.mean(), rtol=1e-12)
+
+
+def test_gd_equals_numpy_iterations(spark, wine, reference):
+    x, y, x_test, y_test, _ = reference
+    result = fit_gd(spark.sparkContext, wine, iterations=50, lr=0.1)
+    w0 = np.zeros(12)
+    w0[0] = y.mean()
+    w, train, test = numpy_gd(x, y, x_test, y_test, w0, 50, 0.1)
+    np.testing.assert_allclose(result.weights, w, rtol=RTOL)
+    np.testing.assert_allclose(result.train_mse, train, rtol=RTOL)
+    np.testing.assert_allclose(result.test_mse, test, rtol=RTOL)
+    assert result.train_mse[-1] < result.train_mse[0]
+
+
+@pytest.mark.slow
+def test_gd_converges_to_least_squares(spark, wine, reference):
+    x, y, *_ = reference
+    exact, *_ = np.linalg.lstsq(x, y, rcond=None)
+    # X'X/n has eigenvalues 0.022 to 3.2 here: lr 0.6 is near the best fixed
+    # step, 2 / (min + max), and 1000 steps bring the error under 1e-6.
+    result = fit_gd(spark.sparkContext, wine, iterations=1000, lr=0.6)
+    np.testing.assert_allclose(result.weights, exact, rtol=1e-6, atol=1e-6)
+
+
+def test_the_same_split_and_result_whatever_the_partitioning(spark, wine_csv, wine):
+    other = load_wine(spark, wine_csv, partitions=1)
+    try:
+        a = fit_gd(spark.sparkContext, wine, iterations=5)
+        b = fit_gd(spark.sparkContext, other, iterations=5)
+    finally:
+        other.blocks.unpersist()
+    assert (other.n_train, other.n_test) == (wine.n_train, wine.n_test)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=RTOL)
+
+
+def test_unscaled_features_diverge_and_the_job_refuses(spark, wine_csv):
+    raw = load_wine(spark, wine_csv, split=Split(standardize=False))
+    try:
+        with pytest.raises(JobError, match=r"gradient descent diverges: train MSE went from .* at step 2"):
+            fit_gd(spark.sparkContext, raw, iterations=10, lr=0.1)
+    finally:
+        raw.blocks.unpersist()
+    # The independent check that it really diverges: numpy, same start, same step.
+    x, y, x_test, y_test, _ = split_standardize(wine_csv, standardize=False)
+    w0 = np.zeros(12)
+    w0[0] = y.mean()
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, train, _ = numpy_gd(x, y, x_test, y_test, w0, 10, 0.1)
+    assert not np.isfinite(train[-1]) or train[-1] > 1e6 * train[0]
+
+
+def test_cv_equals_k_sequential_numpy_fits(spark, wine, reference):
+    x, y, _, _, train_index = reference
+    result = cross_validate(spark.sparkContext, wine, folds=6, iterations=50, lr=0.1, seed=7)
+    expected = numpy_cv(x, y, train_index, folds=6, seed=7, iterations=50, lr=0.1)
+    assert len(result.folds) == 6
+    for fold, (w, train, val) in zip(result.folds, expected, strict=True):
+        np.testing.assert_allclose(fold.weights, w, rtol=RTOL)
+        np.testing.assert_allclose(fold.train_mse, train, rtol=RTOL)
+        np.testing.assert_allclose(fold.val_mse, val, rtol=RTOL)
+    assert sum(f.n_val for f in result.folds) == wine.n_train
+    np.testing.assert_allclose(result.mean_val_mse, np.mean([v for _, _, v in expected], axis=0), rtol=RTOL)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"iterations": 0}, "--iterations must be at least 1, got 0"),
+    ({"lr": -0.1}, "--lr must be a positive number, got -0.1"),
+    ({"folds": 1}, r"--folds must be at least 2 \(one to validate, one to train\), got 1"),
+])
+def test_bad_hyperparameters_are_refused(spark, wine, options, message):
+    with pytest.raises(JobError, match=message):
+        cross_validate(spark.sparkContext, wine, **options)
