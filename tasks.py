@@ -14,6 +14,9 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
+from cluster.stack import flags
+from jobs.errors import JobError
+
 ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
 
@@ -32,62 +35,112 @@ REGRESSION_HELP = {
 }
 
 
-def _flags(**options) -> list[str]:
-    """--name value for every option that is set (lists repeat the flag's values)."""
-    args: list[str] = []
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is None or value is False or value == []:
-            continue
-        if value is True:
-            args.append(flag)
-        elif isinstance(value, list | tuple):
-            args += [flag, *map(str, value)]
-        else:
-            args += [flag, str(value)]
-    return args
-
-
 def _run_job(c, job: str, on: str, options: dict) -> None:
     if on == "local":
-        command = [PY, "-m", "jobs", job, *_flags(**options)]
+        command = [PY, "-m", "jobs", job, *flags(options)]
         result = c.run(shlex.join(command), warn=True, pty=False)
         if result.failed:
             raise Exit(code=result.exited)
     elif on == "cluster":
         from cluster import stack
 
-        stack.submit(job, _flags(**{k: v for k, v in options.items() if k != "master"}), echo=True)
+        try:
+            path = stack.submit(job, options)
+        except JobError as error:
+            raise Exit(f"{job}: {error}", code=2) from None
+        print(json.dumps({"job": job, "result": str(path)}))
     else:
         raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
-@task(iterable=["input"], help={**COMMON_HELP, "input": "text file, directory or glob (repeat for more)",
-                                 "top": "how many of the most frequent words to list",
-                                 "lower": "lower-case the words", "strip_punct": "strip punctuation"})
-def wordcount(c, input, top=10, lower=False, strip_punct=False, master=None, out=None, on="local",
-              partitions=None):
+@task(
+    iterable=["input"],
+    help={
+        **COMMON_HELP,
+        "input": "text file, directory or glob (repeat for more)",
+        "top": "how many of the most frequent words to list",
+        "lower": "lower-case the words",
+        "strip_punct": "strip punctuation",
+    },
+)
+def wordcount(
+    c, input, top=10, lower=False, strip_punct=False, master=None, out=None, on="local", partitions=None
+):
     """Count words in text files with flatMap + reduceByKey."""
-    _run_job(c, "wordcount", on, {"input": input or [str(ROOT / "data" / "peter_piper.txt")], "top": top,
-                                   "lower": lower, "strip_punct": strip_punct, "master": master,
-                                   "out": out, "partitions": partitions})
+    _run_job(
+        c,
+        "wordcount",
+        on,
+        {
+            "input": input or [str(ROOT / "data" / "peter_piper.txt")],
+            "top": top,
+            "lower": lower,
+            "strip_punct": strip_punct,
+            "master": master,
+            "out": out,
+            "partitions": partitions,
+        },
+    )
 
 
 @task(help=REGRESSION_HELP)
-def gd(c, data=None, iterations=50, lr=0.1, master=None, out=None, on="local", partitions=None,
-       on_bad_lines="error"):
+def gd(
+    c,
+    data=None,
+    iterations=50,
+    lr=0.1,
+    master=None,
+    out=None,
+    on="local",
+    partitions=None,
+    on_bad_lines="error",
+):
     """Fit linear regression on the wine data by batch gradient descent."""
-    _run_job(c, "gd", on, {"data": data, "iterations": iterations, "lr": lr, "master": master,
-                            "out": out, "partitions": partitions, "on_bad_lines": on_bad_lines})
+    _run_job(
+        c,
+        "gd",
+        on,
+        {
+            "data": data,
+            "iterations": iterations,
+            "lr": lr,
+            "master": master,
+            "out": out,
+            "partitions": partitions,
+            "on_bad_lines": on_bad_lines,
+        },
+    )
 
 
 @task(help={**REGRESSION_HELP, "folds": "k, the number of folds and models (default 6)"})
-def cv(c, data=None, folds=6, iterations=50, lr=0.1, master=None, out=None, on="local", partitions=None,
-       on_bad_lines="error"):
+def cv(
+    c,
+    data=None,
+    folds=6,
+    iterations=50,
+    lr=0.1,
+    master=None,
+    out=None,
+    on="local",
+    partitions=None,
+    on_bad_lines="error",
+):
     """Cross-validate k models at once, one pass over the data per iteration."""
-    _run_job(c, "cv", on, {"data": data, "folds": folds, "iterations": iterations, "lr": lr,
-                            "master": master, "out": out, "partitions": partitions,
-                            "on_bad_lines": on_bad_lines})
+    _run_job(
+        c,
+        "cv",
+        on,
+        {
+            "data": data,
+            "folds": folds,
+            "iterations": iterations,
+            "lr": lr,
+            "master": master,
+            "out": out,
+            "partitions": partitions,
+            "on_bad_lines": on_bad_lines,
+        },
+    )
 
 
 @task(help={"from_": "copy this local file instead of downloading (the sha256 is checked either way)"})
@@ -120,8 +173,9 @@ def _ensure_wine_data() -> str:
 
 
 def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str, dict]:
-    _run_job(c, "wordcount", on, {"input": [str(ROOT / "data" / "peter_piper.txt")], "out": out,
-                                  "master": master})
+    _run_job(
+        c, "wordcount", on, {"input": [str(ROOT / "data" / "peter_piper.txt")], "out": out, "master": master}
+    )
     _run_job(c, "gd", on, {"out": out, "master": master})
     _run_job(c, "cv", on, {"out": out, "master": master})
     return {job: json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd", "cv")}
@@ -144,8 +198,10 @@ def demo(c, workers=2, local_only=False):
 
         problem = stack.engine_problem()
         if problem:
-            notes.append(f"No cluster run: {problem}. With Docker running, `./lab demo` brings the "
-                         f"cluster up and runs the jobs there too (`./lab up` starts it alone).")
+            notes.append(
+                f"No cluster run: {problem}. With Docker running, `./lab demo` brings the "
+                f"cluster up and runs the jobs there too (`./lab up` starts it alone)."
+            )
         else:
             stack.up(workers=workers)
             runs[f"cluster ({workers} workers)"] = _run_all_jobs(c, "cluster", run_dir / "cluster")
@@ -155,8 +211,13 @@ def demo(c, workers=2, local_only=False):
     print(f"demo: report at {report}")
 
 
-@task(help={"k": "only tests matching this expression", "cluster": "only the cluster tests",
-            "no_cluster": "leave the cluster tests out"})
+@task(
+    help={
+        "k": "only tests matching this expression",
+        "cluster": "only the cluster tests",
+        "no_cluster": "leave the cluster tests out",
+    }
+)
 def test(c, k=None, cluster=False, no_cluster=False):
     """Run the whole test suite (cluster tests included), then ruff."""
     marker = "cluster" if cluster else "not cluster" if no_cluster else None
@@ -173,4 +234,105 @@ def lint(c):
     c.run(f"{PY} -m ruff check .", pty=False)
 
 
-ns = Collection(wordcount, gd, cv, data, demo, test, lint)
+# --- The Compose cluster ----------------------------------------------------
+
+
+def _cluster(action, *args, **kwargs):
+    """Call cluster.stack, turning its one-line errors into a clean exit."""
+    try:
+        return action(*args, **kwargs)
+    except JobError as error:
+        raise Exit(f"{action.__name__}: {error}", code=2) from None
+
+
+@task(
+    help={
+        "base": "build the base from this public image (needs internet) instead of debootstrap",
+        "force": "rebuild even if the images exist",
+    }
+)
+def image(c, base=None, force=False):
+    """Build the Spark images here (debootstrap base + wheelhouse), reusing what is built."""
+    from cluster import images
+
+    images.build_base(public_base=base, force=force)
+    tag = images.build_app(force=force)
+    images.check_versions(tag)
+    for name, size in images.image_sizes().items():
+        print(f"image: {name}  {size / 1e6:,.0f} MB")
+
+
+@task(help={"workers": "how many workers (default: SPARKLAB_WORKERS in .env, 2)"})
+def up(c, workers=None):
+    """Start the cluster (building what is missing) and wait until every worker is registered."""
+    from cluster import stack
+
+    _cluster(stack.up, int(workers or stack.setting("SPARKLAB_WORKERS") or 2))
+
+
+@task(help={"volumes": "also delete the event logs, recovery state and results volumes"})
+def down(c, volumes=False):
+    """Stop the cluster and remove its containers."""
+    from cluster import stack
+
+    _cluster(stack.down, volumes=volumes)
+
+
+@task
+def status(c):
+    """Show the workers, cores, memory and applications, as the master reports them."""
+    from cluster import stack
+
+    _cluster(stack.require_running)
+    print(_cluster(stack.describe))
+
+
+@task(help={"service": "master, worker, driver or history (default: all)", "follow": "keep following"})
+def logs(c, service=None, follow=False):
+    """Show the containers' logs."""
+    from cluster import stack
+
+    _cluster(
+        stack.compose,
+        "logs",
+        "--tail",
+        "200",
+        *(["--follow"] if follow else []),
+        *([service] if service else []),
+    )
+
+
+@task
+def ui(c):
+    """Print the web UIs' addresses (master with workers and apps behind it, history)."""
+    from cluster import stack
+
+    _cluster(stack.require_running)
+    print(f"master   {stack.master_ui()}  (worker and application UIs open through it)")
+    print(f"history  {stack.service_url('history', 18080)}")
+
+
+@task
+def shell(c):
+    """Open a pyspark shell in the driver container, against the cluster."""
+    from cluster import stack
+
+    _cluster(stack.require_running)
+    c.run(
+        f"docker compose -f {shlex.quote(str(stack.COMPOSE_FILE))} exec driver "
+        f"pyspark --master {stack.MASTER_URL}",
+        pty=True,
+    )
+
+
+@task(help={"job": "wordcount, gd or cv", "args": "the job's options, quoted: --args '--iterations 10'"})
+def submit(c, job, args=""):
+    """Submit a job to the cluster: `submit gd --args '--iterations 20'` (same options as local)."""
+    from jobs.cli import build_parser
+
+    parsed = vars(build_parser().parse_args([job, *shlex.split(args)]))
+    parsed.pop("job")
+    _run_job(c, job, "cluster", parsed)
+
+
+ns = Collection(wordcount, gd, cv, data, demo, test, lint, image, up, down, status, logs, ui, shell, submit)

@@ -36,18 +36,27 @@ def build_parser() -> argparse.ArgumentParser:
         ("cv", cv, "k-fold cross-validation, k models in one pass"),
     ):
         job_parser = sub.add_parser(name, help=help_text)
-        job_parser.add_argument("--master", default=None, help="Spark master URL (default: $SPARKLAB_MASTER or local[*])")
-        job_parser.add_argument("--out", type=Path, default=None, help="results directory (default: results/<run-id>)")
+        job_parser.add_argument(
+            "--master", default=None, help="Spark master URL (default: $SPARKLAB_MASTER or local[*])"
+        )
+        job_parser.add_argument(
+            "--out", type=Path, default=None, help="results directory (default: results/<run-id>)"
+        )
         job_parser.add_argument("--partitions", type=int, default=None, help="default: the cores Spark has")
         job_parser.add_argument("--quiet", action="store_true", help="no progress lines")
         module.add_arguments(job_parser)
         if name != "wordcount":
-            job_parser.add_argument("--data", default=None, help="the CSV (default: $SPARKLAB_WINE_CSV or data/)")
+            job_parser.add_argument(
+                "--data", default=None, help="the CSV (default: $SPARKLAB_WINE_CSV or data/)"
+            )
             job_parser.add_argument("--on-bad-lines", choices=("error", "skip"), default="error")
             job_parser.add_argument("--test-fraction", type=float, default=0.2)
             job_parser.add_argument("--seed", type=int, default=7)
-            job_parser.add_argument("--no-standardize", action="store_true",
-                                    help="use raw feature units (the step size must then be tiny)")
+            job_parser.add_argument(
+                "--no-standardize",
+                action="store_true",
+                help="use raw feature units (the step size must then be tiny)",
+            )
     return parser
 
 
@@ -58,8 +67,11 @@ def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None
     second = "val" if job == "cv" else "test"
 
     def on_step(step: int, train: float, other: float) -> None:
-        print(f"[{job}] step {step:>{width}}/{iterations}  train_mse {train:.6f}  "
-              f"{second}_mse {other:.6f}", file=sys.stderr, flush=True)
+        print(
+            f"[{job}] step {step:>{width}}/{iterations}  train_mse {train:.6f}  {second}_mse {other:.6f}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return on_step
 
@@ -68,8 +80,9 @@ def _load(spark, args):
     from jobs.wine import Split, load_wine
 
     split = Split(test_fraction=args.test_fraction, seed=args.seed, standardize=not args.no_standardize)
-    return load_wine(spark, args.data, split=split, partitions=args.partitions,
-                     on_bad_lines=args.on_bad_lines), split
+    return load_wine(
+        spark, args.data, split=split, partitions=args.partitions, on_bad_lines=args.on_bad_lines
+    ), split
 
 
 def _data_json(data, split) -> dict[str, Any]:
@@ -81,8 +94,7 @@ def _data_json(data, split) -> dict[str, Any]:
         "n_test": data.n_test,
         "feature_mean": data.feature_mean,
         "feature_std": data.feature_std,
-        "split": {"test_fraction": split.test_fraction, "seed": split.seed,
-                  "standardize": split.standardize},
+        "split": {"test_fraction": split.test_fraction, "seed": split.seed, "standardize": split.standardize},
         "skipped_lines": data.skipped_lines,
         "skipped_examples": [[line, what] for line, what in data.skipped_examples],
     }
@@ -90,30 +102,51 @@ def _data_json(data, split) -> dict[str, Any]:
 
 def run_wordcount(spark, args) -> dict[str, Any]:
     tokenizer = wordcount.Tokenizer(lower=args.lower, strip_punct=args.strip_punct)
-    result = wordcount.run(spark, args.input, top=args.top, tokenizer=tokenizer,
-                           partitions=args.partitions)
+    result = wordcount.run(spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions)
     return {**wordcount.to_json(result), "options": {"lower": args.lower, "strip_punct": args.strip_punct}}
 
 
 def run_gd(spark, args) -> dict[str, Any]:
     data, split = _load(spark, args)
-    result = gd.fit_gd(spark.sparkContext, data, iterations=args.iterations, lr=args.lr,
-                       on_step=progress_printer("gd", args.iterations, args.quiet))
-    return {**gd.to_json(result, data), **_data_json(data, split),
-            "iterations": args.iterations, "lr": args.lr}
+    result = gd.fit_gd(
+        spark.sparkContext,
+        data,
+        iterations=args.iterations,
+        lr=args.lr,
+        on_step=progress_printer("gd", args.iterations, args.quiet),
+    )
+    return {
+        **gd.to_json(result, data),
+        **_data_json(data, split),
+        "iterations": args.iterations,
+        "lr": args.lr,
+    }
 
 
 def run_cv(spark, args) -> dict[str, Any]:
     data, split = _load(spark, args)
-    result = cv.cross_validate(spark.sparkContext, data, folds=args.folds, iterations=args.iterations,
-                               lr=args.lr, seed=args.seed,
-                               on_step=progress_printer("cv", args.iterations, args.quiet))
-    return {**cv.to_json(result), **_data_json(data, split),
-            "k": args.folds, "iterations": args.iterations, "lr": args.lr}
+    result = cv.cross_validate(
+        spark.sparkContext,
+        data,
+        folds=args.folds,
+        iterations=args.iterations,
+        lr=args.lr,
+        seed=args.seed,
+        on_step=progress_printer("cv", args.iterations, args.quiet),
+    )
+    return {
+        **cv.to_json(result),
+        **_data_json(data, split),
+        "k": args.folds,
+        "iterations": args.iterations,
+        "lr": args.lr,
+    }
 
 
 RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
-    "wordcount": run_wordcount, "gd": run_gd, "cv": run_cv,
+    "wordcount": run_wordcount,
+    "gd": run_gd,
+    "cv": run_cv,
 }
 
 
@@ -126,8 +159,9 @@ def check_arguments(args: argparse.Namespace) -> None:
         if args.top < 1:
             raise JobError(f"--top must be at least 1, got {args.top}")
         return
-    gd.check_hyperparameters(iterations=args.iterations, lr=args.lr,
-                             folds=args.folds if args.job == "cv" else None)
+    gd.check_hyperparameters(
+        iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
+    )
     if not 0 < args.test_fraction < 1:
         raise JobError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     args.data = wine_csv(args.data)

@@ -32,9 +32,15 @@ def difference(job: str, expected: dict, actual: dict, rtol: float = RTOL) -> st
         if expected["counts"] == actual["counts"]:
             return None
         words = sorted(set(expected["counts"]) ^ set(actual["counts"]))
-        changed = sorted(w for w in set(expected["counts"]) & set(actual["counts"])
-                         if expected["counts"][w] != actual["counts"][w])
-        return f"word counts differ: {len(words)} words in one only {words[:5]}, {len(changed)} counts differ {changed[:5]}"
+        changed = sorted(
+            w
+            for w in set(expected["counts"]) & set(actual["counts"])
+            if expected["counts"][w] != actual["counts"][w]
+        )
+        return (
+            f"word counts differ: {len(words)} words in one only {words[:5]}, "
+            f"{len(changed)} counts differ {changed[:5]}"
+        )
     left, right = _arrays(job, expected), _arrays(job, actual)
     for key, value in left.items():
         other = right[key]

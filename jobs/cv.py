@@ -91,8 +91,9 @@ def cross_validate(
     val = np.array(val_mse)
     return CVResult(
         folds=[
-            FoldResult(weights[:, j], train[:, j].tolist(), val[:, j].tolist(),
-                       int(n_train[j]), int(n_val[j]))
+            FoldResult(
+                weights[:, j], train[:, j].tolist(), val[:, j].tolist(), int(n_train[j]), int(n_val[j])
+            )
             for j in range(folds)
         ],
         mean_train_mse=train.mean(axis=1).tolist(),

@@ -13,9 +13,7 @@ from jobs.errors import JobError
 from jobs.inputs import WINE_DEFAULT
 from jobs.results import write_bytes_atomic
 
-WINE_URL = (
-    "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/winequality-white.csv"
-)
+WINE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/winequality-white.csv"
 WINE_SHA256 = "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836"
 
 
@@ -42,8 +40,7 @@ def fetch_wine(dest: Path = WINE_DEFAULT, source: str | None = None, timeout: fl
                     staged.write_bytes(response.read())
             except OSError as error:
                 raise JobError(
-                    f"{WINE_URL}: download failed ({error}); copy the file in with "
-                    f"`./lab data --from PATH`"
+                    f"{WINE_URL}: download failed ({error}); copy the file in with `./lab data --from PATH`"
                 ) from error
         found = sha256_of(staged)
         if found != WINE_SHA256:

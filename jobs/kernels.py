@@ -76,15 +76,20 @@ def parse_lines(
         except ValueError:
             column = next(j for j, field in enumerate(fields) if not _is_float(field))
             bad.append(
-                (line_index + 1, f"column {column + 1} ({columns[column]!r}): "
-                 f"{fields[column].strip()!r} is not a number")
+                (
+                    line_index + 1,
+                    f"column {column + 1} ({columns[column]!r}): {fields[column].strip()!r} is not a number",
+                )
             )
             continue
         if not all(np.isfinite(row)):
             column = next(j for j, value in enumerate(row) if not np.isfinite(value))
             bad.append(
-                (line_index + 1, f"column {column + 1} ({columns[column]!r}): "
-                 f"{fields[column].strip()!r} is not a finite number")
+                (
+                    line_index + 1,
+                    f"column {column + 1} ({columns[column]!r}): "
+                    f"{fields[column].strip()!r} is not a finite number",
+                )
             )
             continue
         index.append(line_index - 1)

@@ -32,8 +32,12 @@ def plot_gd(gd: dict, path: Path) -> Path:
     steps = np.arange(1, len(gd["train_mse"]) + 1)
     ax.plot(steps, gd["train_mse"], label="train MSE")
     ax.plot(steps, gd["test_mse"], label="test MSE", linestyle="--")
-    ax.set(xlabel="iteration", ylabel="mean squared error", yscale="log",
-           title=f"Gradient descent, lr {gd['lr']} ({gd['n_train']} train / {gd['n_test']} test rows)")
+    ax.set(
+        xlabel="iteration",
+        ylabel="mean squared error",
+        yscale="log",
+        title=f"Gradient descent, lr {gd['lr']} ({gd['n_train']} train / {gd['n_test']} test rows)",
+    )
     ax.legend()
     ax.grid(alpha=0.3)
     return _save(plt, fig, path)
@@ -45,10 +49,20 @@ def plot_cv(cv: dict, path: Path) -> Path:
     for key, label, style in (("train_mse", "train", "-"), ("val_mse", "validation", "--")):
         per_fold = np.array([fold[key] for fold in cv["folds"]])
         line = ax.plot(steps, per_fold.mean(axis=0), linestyle=style, label=f"mean {label} MSE")[0]
-        ax.fill_between(steps, per_fold.min(axis=0), per_fold.max(axis=0), alpha=0.2,
-                        color=line.get_color(), label=f"{label}: range over folds")
-    ax.set(xlabel="iteration", ylabel="mean squared error", yscale="log",
-           title=f"{cv['k']}-fold cross-validation, {cv['k']} models trained in one pass")
+        ax.fill_between(
+            steps,
+            per_fold.min(axis=0),
+            per_fold.max(axis=0),
+            alpha=0.2,
+            color=line.get_color(),
+            label=f"{label}: range over folds",
+        )
+    ax.set(
+        xlabel="iteration",
+        ylabel="mean squared error",
+        yscale="log",
+        title=f"{cv['k']}-fold cross-validation, {cv['k']} models trained in one pass",
+    )
     ax.legend()
     ax.grid(alpha=0.3)
     return _save(plt, fig, path)
@@ -70,7 +84,7 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     for ax, name in zip(axes.flat, features, strict=False):
         ax.hist(frame[name], bins=30, color="steelblue")
         ax.set_title(name, fontsize=9)
-    for ax in list(axes.flat)[len(features):]:
+    for ax in list(axes.flat)[len(features) :]:
         ax.set_visible(False)
     fig.suptitle("Feature distributions")
     paths.append(_save(plt, fig, out_dir / "eda_histograms.png"))
@@ -79,11 +93,12 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     plt, fig, axes = _figure(rows, cols, figsize=(12, 3 * rows))
     for ax, name in zip(axes.flat, features, strict=False):
         groups = [frame.loc[frame[target] == level, name] for level in levels]
-        ax.boxplot(groups, vert=False, tick_labels=[f"{level:g}" for level in levels],
-                   flierprops={"markersize": 2})
+        ax.boxplot(
+            groups, vert=False, tick_labels=[f"{level:g}" for level in levels], flierprops={"markersize": 2}
+        )
         ax.set_title(name, fontsize=9)
         ax.set_ylabel(target, fontsize=8)
-    for ax in list(axes.flat)[len(features):]:
+    for ax in list(axes.flat)[len(features) :]:
         ax.set_visible(False)
     fig.suptitle(f"Each feature against {target}")
     paths.append(_save(plt, fig, out_dir / "eda_boxplots.png"))

@@ -25,7 +25,7 @@ def _headline(job: str, payload: dict) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> Path:
@@ -52,42 +52,83 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
             else:
                 diff = difference(job, reference[job], payload)
                 same = "yes" if diff is None else f"**no**: {diff}"
-            rows.append([job, label, payload["master"], f"{payload['seconds']:.2f}",
-                         _headline(job, payload), same])
+            rows.append(
+                [job, label, payload["master"], f"{payload['seconds']:.2f}", _headline(job, payload), same]
+            )
     lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
 
     if "wordcount" in reference:
         wc = reference["wordcount"]
-        lines += ["## Word count", "", f"{wc['total_words']} words in {len(wc['files'])} file(s), "
-                  f"{wc['distinct_words']} distinct. Most frequent:", ""]
+        lines += [
+            "## Word count",
+            "",
+            f"{wc['total_words']} words in {len(wc['files'])} file(s), "
+            f"{wc['distinct_words']} distinct. Most frequent:",
+            "",
+        ]
         lines += _table(["word", "count"], [[f"`{w}`", str(c)] for w, c in wc["top"]])
 
     if "gd" in reference:
         gd = reference["gd"]
         plots.plot_gd(gd, out_dir / "gd_loss.png")
-        lines += ["## Linear regression by gradient descent", "",
-                  f"{gd['n_train']} train and {gd['n_test']} test rows, {gd['iterations']} iterations at "
-                  f"lr {gd['lr']}: train MSE {gd['train_mse'][0]:.4f} -> {gd['final_train_mse']:.4f}, "
-                  f"test MSE {gd['test_mse'][0]:.4f} -> {gd['final_test_mse']:.4f}.", "",
-                  "![GD loss](gd_loss.png)", ""]
+        lines += [
+            "## Linear regression by gradient descent",
+            "",
+            f"{gd['n_train']} train and {gd['n_test']} test rows, {gd['iterations']} iterations at "
+            f"lr {gd['lr']}: train MSE {gd['train_mse'][0]:.4f} -> {gd['final_train_mse']:.4f}, "
+            f"test MSE {gd['test_mse'][0]:.4f} -> {gd['final_test_mse']:.4f}.",
+            "",
+            "![GD loss](gd_loss.png)",
+            "",
+        ]
         names = ["(intercept)", *gd["feature_names"]]
-        lines += _table(["term", "weight (standardized)", "weight (raw units)"],
-                        [[n, f"{w:.5f}", f"{r:.6g}"]
-                         for n, w, r in zip(names, gd["weights"], gd["raw_weights"], strict=True)])
+        lines += _table(
+            ["term", "weight (standardized)", "weight (raw units)"],
+            [
+                [n, f"{w:.5f}", f"{r:.6g}"]
+                for n, w, r in zip(names, gd["weights"], gd["raw_weights"], strict=True)
+            ],
+        )
         if gd["skipped_lines"]:
-            lines += [f"Skipped {gd['skipped_lines']} bad lines, for example: "
-                      + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]), ""]
+            lines += [
+                f"Skipped {gd['skipped_lines']} bad lines, for example: "
+                + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]),
+                "",
+            ]
         plots.plot_eda(gd["data"], out_dir)
-        lines += ["## The data", "", "![histograms](eda_histograms.png)", "",
-                  "![box plots](eda_boxplots.png)", "", "![correlations](eda_correlations.png)", ""]
+        lines += [
+            "## The data",
+            "",
+            "![histograms](eda_histograms.png)",
+            "",
+            "![box plots](eda_boxplots.png)",
+            "",
+            "![correlations](eda_correlations.png)",
+            "",
+        ]
 
     if "cv" in reference:
         cv = reference["cv"]
         plots.plot_cv(cv, out_dir / "cv_loss.png")
-        lines += [f"## {cv['k']}-fold cross-validation, the k models in one pass", "",
-                  f"Mean validation MSE {cv['mean_val_mse'][0]:.4f} -> {cv['final_mean_val_mse']:.4f}.", "",
-                  "![CV loss](cv_loss.png)", ""]
-        lines += _table(["fold", "train rows", "validation rows", "final train MSE", "final validation MSE"],
-                        [[str(f["fold"]), str(f["n_train"]), str(f["n_val"]), f"{f['train_mse'][-1]:.5f}",
-                          f"{f['val_mse'][-1]:.5f}"] for f in cv["folds"]])
+        lines += [
+            f"## {cv['k']}-fold cross-validation, the k models in one pass",
+            "",
+            f"Mean validation MSE {cv['mean_val_mse'][0]:.4f} -> {cv['final_mean_val_mse']:.4f}.",
+            "",
+            "![CV loss](cv_loss.png)",
+            "",
+        ]
+        lines += _table(
+            ["fold", "train rows", "validation rows", "final train MSE", "final validation MSE"],
+            [
+                [
+                    str(f["fold"]),
+                    str(f["n_train"]),
+                    str(f["n_val"]),
+                    f"{f['train_mse'][-1]:.5f}",
+                    f"{f['val_mse'][-1]:.5f}",
+                ]
+                for f in cv["folds"]
+            ],
+        )
     return write_text_atomic(out_dir / "report.md", "\n".join(lines) + "\n")

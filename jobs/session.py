@@ -6,7 +6,9 @@ One place decides the settings that matter for speed and for parity between
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -40,8 +42,14 @@ def master_from_env() -> str:
 
 
 def package_zip(directory: Path | None = None) -> Path:
-    """Zip the `jobs` package so that executors can import it (`addPyFile`)."""
-    directory = Path(directory or tempfile.mkdtemp(prefix="sparklab-"))
+    """Zip the `jobs` package so that executors can import it (`addPyFile`).
+
+    Spark serves the file from where it lies until the driver exits, so the
+    temporary directory is removed at exit, not before.
+    """
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="sparklab-"))
+        atexit.register(shutil.rmtree, directory, True)
     target = directory / "sparklab_jobs.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for source in sorted(PACKAGE_DIR.glob("*.py")):
@@ -74,8 +82,16 @@ def build_session(
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
+    if master.startswith("spark://"):
+        check_standalone_master(master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(log_level)
+    if master.startswith("spark://"):
+        try:
+            check_resources(spark, master)
+        except BaseException:
+            spark.stop()
+            raise
     # Executors import the jobs' functions by module name: ship the package
     # everywhere (local too) so that every runtime runs the very same code.
     spark.sparkContext.addPyFile(str(package_zip()))
@@ -85,3 +101,85 @@ def build_session(
 def default_partitions(spark: SparkSession) -> int:
     """Partitions equal to the cores: each extra small task costs 5-25 ms."""
     return max(1, spark.sparkContext.defaultParallelism)
+
+
+# --- Fail fast on a standalone cluster -------------------------------------
+# Spark itself waits forever ("Initial job has not accepted any resources")
+# when no worker can run an executor; these checks end within seconds with
+# a message that says what to run instead.
+
+EXECUTOR_WAIT_SECONDS = 30.0
+
+
+def master_web_url(master: str) -> str:
+    host = master.removeprefix("spark://").split(",")[0].rsplit(":", 1)[0]
+    return os.environ.get("SPARKLAB_MASTER_WEBUI", f"http://{host}:8080")
+
+
+def master_state(master: str) -> dict:
+    import json
+    import urllib.request
+
+    from jobs.errors import JobError
+
+    url = master_web_url(master) + "/json/"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)
+    except OSError as error:
+        raise JobError(
+            f"the Spark master at {master} does not answer ({url}: {error}); run `./lab up`"
+        ) from None
+
+
+def check_standalone_master(master: str) -> None:
+    from jobs.errors import JobError
+
+    state = master_state(master)
+    alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
+    if state.get("status") != "ALIVE":
+        raise JobError(f"the Spark master at {master} is {state.get('status')}; run `./lab up`")
+    if not alive:
+        raise JobError(f"the Spark master at {master} has no live workers; run `./lab up`")
+
+
+def executor_count(sc) -> int:
+    """Executors registered with this application (the driver not counted)."""
+    return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
+
+
+def _megabytes(size: str) -> int:
+    units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
+    size = size.strip().lower().removesuffix("b")
+    return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size) // (1024 * 1024)
+
+
+def check_resources(spark: SparkSession, master: str) -> None:
+    """Refuse an executor no worker can hold, then wait (bounded) for one to start."""
+    import time
+
+    from jobs.errors import JobError
+
+    sc = spark.sparkContext
+    conf = sc.getConf()
+    state = master_state(master)
+    alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
+    memory = _megabytes(conf.get("spark.executor.memory", "1g"))
+    cores = int(conf.get("spark.executor.cores", "1"))
+    largest_memory = max((w.get("memory", 0) for w in alive), default=0)
+    largest_cores = max((w.get("cores", 0) for w in alive), default=0)
+    if memory > largest_memory or cores > largest_cores:
+        raise JobError(
+            f"each executor asks for {cores} cores and {memory} MB, but the largest live worker "
+            f"offers {largest_cores} cores and {largest_memory} MB; ask for less "
+            f"(spark.executor.cores / spark.executor.memory) or raise SPARKLAB_WORKER_CORES / "
+            f"SPARKLAB_WORKER_MEMORY in .env and run `./lab up`"
+        )
+    deadline = time.monotonic() + EXECUTOR_WAIT_SECONDS
+    while executor_count(sc) == 0:
+        if time.monotonic() > deadline:
+            raise JobError(
+                f"no executor started within {EXECUTOR_WAIT_SECONDS:.0f} s on {master} "
+                f"(workers busy or gone?); see `./lab status`, or restart with `./lab up`"
+            )
+        time.sleep(0.2)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from jobs.errors import JobError
-from jobs.kernels import Moments, design_matrix, parse_lines, holdout_mask
+from jobs.kernels import Moments, design_matrix, holdout_mask, parse_lines
 
 if TYPE_CHECKING:
     from pyspark import RDD

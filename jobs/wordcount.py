@@ -1,6 +1,6 @@
 """Word count: `flatMap` + `reduceByKey`, the article's first job.
 
-    spark-submit jobs/__main__.py wordcount --input 'data/peter_piper.txt' --top 10
+spark-submit jobs/__main__.py wordcount --input 'data/peter_piper.txt' --top 10
 """
 
 from __future__ import annotations

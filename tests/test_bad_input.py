@@ -10,11 +10,14 @@ from jobs.errors import JobError
 from jobs.wine import load_wine
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    (["1;2;3;4", "1;2;3"], r"data.csv:3: expected 4 fields, found 3"),
-    (["1;2;3;4", "1;2;3;4", "1;zwei;3;4"], r"data.csv:4: column 2 \('b'\): 'zwei' is not a number"),
-    ([], r"data.csv: the header has no data rows after it"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["1;2;3;4", "1;2;3"], r"data.csv:3: expected 4 fields, found 3"),
+        (["1;2;3;4", "1;2;3;4", "1;zwei;3;4"], r"data.csv:4: column 2 \('b'\): 'zwei' is not a number"),
+        ([], r"data.csv: the header has no data rows after it"),
+    ],
+)
 def test_bad_rows_name_file_line_and_problem(spark, write_csv, rows, message):
     with pytest.raises(JobError, match=message):
         load_wine(spark, write_csv(rows))
@@ -37,8 +40,9 @@ def test_skip_counts_bad_rows(spark, write_csv):
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "jobs", *args], capture_output=True, text=True,
-                          timeout=180, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args], capture_output=True, text=True, timeout=180, env=env
+    )
 
 
 def test_cli_bad_row_ends_with_one_line_and_writes_nothing(write_csv, tmp_path):
@@ -47,23 +51,28 @@ def test_cli_bad_row_ends_with_one_line_and_writes_nothing(write_csv, tmp_path):
     done = _cli("gd", "--data", path, "--out", str(out), "--quiet")
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
-    assert last == (f"sparklab gd: error: {path}:3: expected 4 fields, found 5; "
-                    f"pass --on-bad-lines skip to skip bad rows")
+    assert last == (
+        f"sparklab gd: error: {path}:3: expected 4 fields, found 5; pass --on-bad-lines skip to skip bad rows"
+    )
     assert not out.exists() or not list(out.iterdir())
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["gd", "--data", "/nonexistent/wine.csv"], "/nonexistent/wine.csv: no such file; run `./lab data`"),
-    (["wordcount", "--input", "/nonexistent/*.txt"], "/nonexistent/*.txt: the glob matches no file"),
-    (["cv", "--folds", "1"], "--folds must be at least 2"),
-    (["gd", "--iterations", "0"], "--iterations must be at least 1, got 0"),
-    (["gd", "--lr", "-1"], "--lr must be a positive number, got -1.0"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["gd", "--data", "/nonexistent/wine.csv"], "/nonexistent/wine.csv: no such file; run `./lab data`"),
+        (["wordcount", "--input", "/nonexistent/*.txt"], "/nonexistent/*.txt: the glob matches no file"),
+        (["cv", "--folds", "1"], "--folds must be at least 2"),
+        (["gd", "--iterations", "0"], "--iterations must be at least 1, got 0"),
+        (["gd", "--lr", "-1"], "--lr must be a positive number, got -1.0"),
+    ],
+)
 def test_cli_refuses_bad_options_before_starting_spark(args, message, wine_csv):
     done = _cli(*args, "--quiet")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert len(lines) == 1, done.stderr
+    assert message in lines[0], done.stderr
 
 
 def test_cli_writes_result_json_and_reports_its_path(tmp_path):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jobs.kernels import Moments, cv_partials, fold_ids, parse_lines, raw_weights, holdout_mask
+from jobs.kernels import Moments, cv_partials, fold_ids, holdout_mask, parse_lines, raw_weights
 
 COLUMNS = ["a", "b", "y"]
 
@@ -20,7 +20,8 @@ def test_split_depends_only_on_row_index():
 def test_folds_are_balanced_and_cover_every_fold():
     folds = fold_ids(np.arange(60_000), 6, seed=7)
     counts = np.bincount(folds, minlength=6)
-    assert counts.min() > 9_500 and counts.max() < 10_500, counts
+    assert counts.min() > 9_500, counts
+    assert counts.max() < 10_500, counts
 
 
 def test_moments_merge_equals_numpy_on_the_whole():
@@ -49,7 +50,7 @@ def test_parse_lines_skips_header_and_blank_lines_and_numbers_rows():
 def test_parse_lines_records_what_is_wrong_with_a_line(line, message):
     block = parse_lines([(line, 5)], COLUMNS)
     assert len(block.values) == 0
-    (number, what), = block.bad
+    ((number, what),) = block.bad
     assert f"line {number}: {what}" == message
 
 
@@ -62,9 +63,11 @@ def test_cv_partials_mask_each_rows_own_fold():
         train = mask[:, j] == 1
         r = x @ w[:, j] - y
         np.testing.assert_allclose(grad[:, j], x[train].T @ r[train], rtol=1e-12)
-        assert n[j] == train.sum() and n_val[j] == (~train).sum()
-        np.testing.assert_allclose([sse[j], val_sse[j]], [r[train] @ r[train], r[~train] @ r[~train]],
-                                   rtol=1e-12)
+        assert n[j] == train.sum()
+        assert n_val[j] == (~train).sum()
+        np.testing.assert_allclose(
+            [sse[j], val_sse[j]], [r[train] @ r[train], r[~train] @ r[~train]], rtol=1e-12
+        )
 
 
 def test_raw_weights_predict_like_standardized_weights():

@@ -25,11 +25,12 @@ def reference(wine_csv):
 
 
 def test_wine_split_is_80_20_with_train_moments(wine, reference):
-    x, y, x_test, _, _ = reference
+    _x, y, x_test, _, _ = reference
     assert (wine.n_train, wine.n_test) == (len(y), len(x_test))
     assert wine.n_train + wine.n_test == 4898
     assert 0.18 < wine.n_test / 4898 < 0.22
-    assert len(wine.feature_names) == 11 and wine.target_name == "quality"
+    assert len(wine.feature_names) == 11
+    assert wine.target_name == "quality"
     np.testing.assert_allclose(wine.target_mean, y.mean(), rtol=1e-12)
 
 
@@ -95,11 +96,14 @@ def test_cv_equals_k_sequential_numpy_fits(spark, wine, reference):
     np.testing.assert_allclose(result.mean_val_mse, np.mean([v for _, _, v in expected], axis=0), rtol=RTOL)
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"iterations": 0}, "--iterations must be at least 1, got 0"),
-    ({"lr": -0.1}, "--lr must be a positive number, got -0.1"),
-    ({"folds": 1}, r"--folds must be at least 2 \(one to validate, one to train\), got 1"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"iterations": 0}, "--iterations must be at least 1, got 0"),
+        ({"lr": -0.1}, "--lr must be a positive number, got -0.1"),
+        ({"folds": 1}, r"--folds must be at least 2 \(one to validate, one to train\), got 1"),
+    ],
+)
 def test_bad_hyperparameters_are_refused(spark, wine, options, message):
     with pytest.raises(JobError, match=message):
         cross_validate(spark.sparkContext, wine, **options)

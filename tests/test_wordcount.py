@@ -34,8 +34,15 @@ def random_corpus(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("tokenizer", [Tokenizer(), Tokenizer(lower=True), Tokenizer(strip_punct=True),
-                                       Tokenizer(lower=True, strip_punct=True)])
+@pytest.mark.parametrize(
+    "tokenizer",
+    [
+        Tokenizer(),
+        Tokenizer(lower=True),
+        Tokenizer(strip_punct=True),
+        Tokenizer(lower=True, strip_punct=True),
+    ],
+)
 def test_any_corpus_counts_equal_counter(spark, random_corpus, tokenizer):
     files = expand_inputs([str(random_corpus / "*.txt")])
     expected = counter_reference([Path(f).read_text(encoding="utf-8") for f in files], tokenizer)
@@ -57,5 +64,5 @@ def test_glob_that_matches_nothing_is_an_error(tmp_path):
 
 
 def test_missing_file_is_an_error(tmp_path):
-    with pytest.raises(JobError, match="missing.txt: no such file"):
+    with pytest.raises(JobError, match=r"missing\.txt: no such file"):
         expand_inputs([str(tmp_path / "missing.txt")])

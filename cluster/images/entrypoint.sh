@@ -1,0 +1,75 @@
+#!/bin/sh
+# One image, every role: `master`, `worker MASTER_URL`, `history`, `driver`;
+# anything else is exec'd as given. Daemons run in the foreground through
+# spark-class (compose's `init: true` reaps zombies and forwards signals).
+set -eu
+
+conf_dir=${SPARK_CONF_DIR:-/opt/spark-conf}
+secret_file=${SPARKLAB_SECRET_FILE:-/run/secrets/spark_secret}
+
+# spark-defaults.conf is written here, at start, because it holds the RPC
+# secret: never in an image layer, readable by the spark user only.
+write_conf() {
+  if [ ! -s "$secret_file" ]; then
+    echo "entrypoint: no Spark RPC secret at $secret_file; run \`./lab up\` once (it creates cluster/secret/spark.secret)" >&2
+    exit 64
+  fi
+  umask 077
+  mkdir -p "$conf_dir"
+  {
+    echo "spark.authenticate true"
+    printf 'spark.authenticate.secret %s\n' "$(cat "$secret_file")"
+    echo "spark.master.rest.enabled false"
+    echo "spark.master.ui.decommission.allow.mode DENY"
+    echo "spark.deploy.defaultCores ${SPARKLAB_DEFAULT_CORES:-1}"
+    echo "spark.deploy.recoveryMode FILESYSTEM"
+    echo "spark.deploy.recoveryDirectory /opt/spark-recovery"
+    echo "spark.ui.reverseProxy true"
+    echo "spark.ui.reverseProxyUrl ${SPARKLAB_PROXY_URL:-http://127.0.0.1:8080}"
+    echo "spark.eventLog.enabled true"
+    echo "spark.eventLog.dir file:/opt/spark-events"
+    echo "spark.history.fs.logDirectory file:/opt/spark-events"
+    echo "spark.history.fs.update.interval 2s"
+    echo "spark.history.ui.port 18080"
+    echo "spark.python.unix.domain.socket.enabled true"
+    echo "spark.ui.showConsoleProgress false"
+    # Schedule the first job only once every requested executor is up (at
+    # most 10 s), so a run uses the whole cluster from its first stage.
+    echo "spark.scheduler.minRegisteredResourcesRatio 1.0"
+    echo "spark.scheduler.maxRegisteredResourcesWaitingTime 10s"
+    # The driver lives in its own container: executors reach it by its
+    # service name on fixed ports of the cluster network (never published).
+    echo "spark.driver.host ${SPARKLAB_DRIVER_HOST:-driver}"
+    echo "spark.driver.bindAddress 0.0.0.0"
+    echo "spark.driver.port 7078"
+    echo "spark.blockManager.port 7079"
+    echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
+  } > "$conf_dir/spark-defaults.conf"
+  export SPARK_CONF_DIR="$conf_dir"
+}
+
+role=${1:-}
+case "$role" in
+  master)
+    shift; write_conf
+    exec spark-class org.apache.spark.deploy.master.Master --host "${SPARKLAB_MASTER_HOST:-master}" --port 7077 --webui-port 8080 "$@"
+    ;;
+  worker)
+    shift; write_conf
+    exec spark-class org.apache.spark.deploy.worker.Worker \
+      --cores "${SPARK_WORKER_CORES:-1}" --memory "${SPARK_WORKER_MEMORY:-1g}" \
+      --work-dir /opt/spark-work --webui-port 8081 "${1:-spark://master:7077}"
+    ;;
+  history)
+    shift; write_conf
+    exec spark-class org.apache.spark.deploy.history.HistoryServer "$@"
+    ;;
+  driver)
+    shift; write_conf
+    # Jobs are run in this container with `docker compose exec`; it stays up.
+    exec sleep infinity
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac

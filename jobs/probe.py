@@ -1,0 +1,77 @@
+"""The version probe: one task on every executor reports its Python and
+package versions; any difference from the driver stops with a message that
+names the node and the versions.
+
+    python -m jobs.probe --master spark://master:7077
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import time
+from importlib.metadata import version
+
+PACKAGES = ("pyspark", "numpy", "pandas", "pyarrow")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": "{}.{}".format(*sys.version_info[:2])}
+    found |= {name: version(name) for name in PACKAGES}
+    return found
+
+
+def _report(_rows):
+    time.sleep(0.05)  # long enough that the tasks spread over every executor
+    yield socket.gethostname(), versions()
+
+
+def mismatches(driver: dict[str, str], nodes: dict[str, dict[str, str]]) -> list[str]:
+    return [
+        f"{host} has {name} {found[name]}, the driver has {driver[name]}"
+        for host, found in sorted(nodes.items())
+        for name in driver
+        if found.get(name) != driver[name]
+    ]
+
+
+def probe(spark) -> dict:
+    from jobs.session import executor_count
+
+    sc = spark.sparkContext
+    tasks = 4 * max(sc.defaultParallelism, executor_count(sc), 1)
+    nodes = dict(sc.parallelize(range(tasks), tasks).mapPartitions(_report).collect())
+    return {"driver": versions(), "nodes": nodes, "mismatches": mismatches(versions(), nodes)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from jobs.errors import JobError
+    from jobs.session import build_session
+
+    parser = argparse.ArgumentParser(prog="python -m jobs.probe")
+    parser.add_argument("--master", default=None)
+    args = parser.parse_args(argv)
+    try:
+        spark = build_session(args.master, "sparklab-probe")
+    except JobError as error:
+        print(f"probe: {error}", file=sys.stderr)
+        return 2
+    try:
+        result = probe(spark)
+    finally:
+        spark.stop()
+    for line in result["mismatches"]:
+        print(f"probe: version mismatch: {line}", file=sys.stderr)
+    print(
+        f"probe: {len(result['nodes'])} executor hosts, Python {result['driver']['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in result["driver"].items() if k != "python"),
+        file=sys.stderr,
+    )
+    print(json.dumps(result))
+    return 1 if result["mismatches"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

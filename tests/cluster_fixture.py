@@ -1,0 +1,71 @@
+"""The Compose cluster for the tests: testcontainers' DockerCompose with the
+project's own compose file, isolated (own project name, any free ports),
+torn down whatever happens, with the containers' logs in any failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from cluster import stack
+
+# testcontainers' reaper (Ryuk) is a public image this machine cannot pull;
+# teardown is guaranteed by the fixture's finally instead.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+
+def cluster_required() -> bool:
+    """CI sets SPARKLAB_REQUIRE_CLUSTER; an installed Docker CLI also means 'must run'."""
+    return (
+        os.environ.get("SPARKLAB_REQUIRE_CLUSTER") == "1"
+        or bool(os.environ.get("CI"))
+        or bool(shutil.which("docker"))
+    )
+
+
+@dataclass
+class Cluster:
+    compose: object  # testcontainers DockerCompose
+    env: dict[str, str]
+    workers: int
+
+    def logs(self) -> str:
+        out, err = self.compose.get_logs()
+        return (out + err)[-6000:]
+
+
+@contextmanager
+def running_cluster(workers: int = 2):
+    problem = stack.engine_problem()
+    if problem:
+        message = f"cluster tests need Docker: {problem}"
+        if cluster_required():
+            pytest.fail(message + " (required here: SPARKLAB_REQUIRE_CLUSTER, CI, or a docker CLI)")
+        pytest.skip(message)
+    from testcontainers.compose import DockerCompose
+
+    stack.ensure_secret()
+    tag = stack.ensure_images()
+    env = stack.compose_env(workers, project=f"sparklab-test-{uuid.uuid4().hex[:8]}")
+    env |= {"SPARKLAB_IMAGE": tag, "SPARKLAB_MASTER_UI_PORT": "", "SPARKLAB_HISTORY_PORT": ""}
+    saved = dict(os.environ)
+    os.environ.update(env)  # DockerCompose runs `docker compose` with this process's environment
+    compose = DockerCompose(str(stack.ROOT), compose_file_name="docker-compose.yml", wait=True)
+    cluster = Cluster(compose, env, workers)
+    try:
+        try:
+            compose.start()
+        except Exception as error:
+            pytest.fail(f"the cluster did not come up: {error}\n{cluster.logs()}")
+        yield cluster
+    finally:
+        try:
+            compose.stop(down=True)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

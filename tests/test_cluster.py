@@ -1,0 +1,140 @@
+"""The Compose cluster, for real: containers, RPC, executors in other containers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from cluster import stack
+from jobs.errors import JobError
+from jobs.wordcount import Tokenizer, counter_reference, run
+from tests.cluster_fixture import running_cluster
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with running_cluster(workers=2) as running:
+        yield running
+
+
+def test_two_workers_are_registered_and_alive(cluster):
+    state = stack.master_state(cluster.env)
+    alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
+    assert state["status"] == "ALIVE"
+    assert len(alive) == 2, f"{state['workers']}\n{cluster.logs()}"
+    assert {w["cores"] for w in alive} == {1}
+
+
+def test_published_ports_bind_to_loopback_only(cluster):
+    for service, port in (("master", 8080), ("history", 18080)):
+        address = stack.service_url(service, port, cluster.env)
+        assert address.startswith("http://127.0.0.1:"), address
+
+
+def test_rest_submission_server_is_off(cluster):
+    probe = (
+        "import socket,sys\ns=socket.socket();s.settimeout(3)\n"
+        "sys.exit(0 if s.connect_ex(('master',6066)) else 1)"
+    )
+    done = stack.exec_driver(["python", "-c", probe], env=cluster.env)
+    assert done.returncode == 0, "something listens on the master's REST port 6066"
+
+
+def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
+    result = stack.probe(env=cluster.env)
+    assert result["mismatches"] == []
+    assert len(result["nodes"]) == 2, result["nodes"]
+    assert all(found == result["driver"] for found in result["nodes"].values())
+
+
+def test_wordcount_on_the_cluster_equals_local(cluster, spark, tmp_path):
+    started = time.perf_counter()
+    path = stack.submit(
+        "wordcount", {"input": ["data/peter_piper.txt"], "top": 5}, out=tmp_path, env=cluster.env, echo=False
+    )
+    cluster_seconds = time.perf_counter() - started
+    remote = json.loads(path.read_text())
+    local = run(spark, [str(stack.ROOT / "data" / "peter_piper.txt")], top=5)
+    print(f"\nwordcount: cluster {cluster_seconds:.1f} s (submit to result), job {remote['seconds']:.2f} s")
+    assert remote["master"] == stack.MASTER_URL
+    assert remote["counts"] == local.counts
+    assert remote["counts"] == counter_reference(
+        [(stack.ROOT / "data" / "peter_piper.txt").read_text()], Tokenizer()
+    )
+    assert [tuple(pair) for pair in remote["top"]] == local.top
+
+
+def test_too_much_memory_fails_fast_with_what_to_do(cluster):
+    started = time.perf_counter()
+    done = stack.exec_driver(
+        [
+            "spark-submit",
+            "--master",
+            stack.MASTER_URL,
+            "--conf",
+            "spark.executor.memory=8g",
+            "/sparklab/app/jobs/__main__.py",
+            "wordcount",
+            "--input",
+            "/sparklab/data/peter_piper.txt",
+            "--master",
+            stack.MASTER_URL,
+            "--out",
+            "/tmp/never",
+        ],
+        env=cluster.env,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert "each executor asks for 1 cores and 8192 MB, but the largest live worker offers 1 cores" in last
+    assert time.perf_counter() - started < 60
+
+
+def test_a_cluster_that_is_down_is_reported_with_what_to_run(cluster):
+    env = {**cluster.env, "COMPOSE_PROJECT_NAME": "sparklab-test-not-started"}
+    with pytest.raises(JobError, match=r"the cluster is not running: run `./lab up`"):
+        stack.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=env, echo=False)
+
+
+def test_no_live_workers_fails_fast_with_what_to_run(cluster):
+    """Last in this module: it stops the workers (and starts them again)."""
+    stack.compose("stop", "worker", env=cluster.env)
+    try:
+        deadline = time.monotonic() + 90
+        while any(w["state"] == "ALIVE" for w in stack.master_state(cluster.env)["workers"]):
+            assert time.monotonic() < deadline, "the master still lists live workers after 90 s"
+            time.sleep(1)
+        started = time.perf_counter()
+        done = stack.exec_driver(
+            [
+                "spark-submit",
+                "--master",
+                stack.MASTER_URL,
+                "/sparklab/app/jobs/__main__.py",
+                "wordcount",
+                "--input",
+                "/sparklab/data/peter_piper.txt",
+                "--master",
+                stack.MASTER_URL,
+                "--out",
+                "/tmp/x",
+            ],
+            env=cluster.env,
+            timeout=120,
+        )
+        seconds = time.perf_counter() - started
+        assert done.returncode == 2, done.stderr[-3000:]
+        assert done.stderr.strip().splitlines()[-1] == (
+            "sparklab wordcount: error: the Spark master at spark://master:7077 has no live workers; "
+            "run `./lab up`"
+        )
+        assert seconds < 30, f"took {seconds:.0f} s"
+        with pytest.raises(JobError, match=r"the cluster has no worker running: run `./lab up`"):
+            stack.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
+    finally:
+        stack.compose("up", "-d", "--wait", env=cluster.env)
