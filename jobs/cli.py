@@ -79,6 +79,7 @@ def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None
 def _load(spark, args):
     from jobs.wine import Split, load_wine
 
+    spark.sparkContext.setJobGroup("load", "read, check and split the data")
     split = Split(test_fraction=args.test_fraction, seed=args.seed, standardize=not args.no_standardize)
     return load_wine(
         spark, args.data, split=split, partitions=args.partitions, on_bad_lines=args.on_bad_lines
@@ -101,6 +102,7 @@ def _data_json(data, split) -> dict[str, Any]:
 
 
 def run_wordcount(spark, args) -> dict[str, Any]:
+    spark.sparkContext.setJobGroup("wordcount", "count the words")
     tokenizer = wordcount.Tokenizer(lower=args.lower, strip_punct=args.strip_punct)
     result = wordcount.run(spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions)
     return {**wordcount.to_json(result), "options": {"lower": args.lower, "strip_punct": args.strip_punct}}
@@ -108,6 +110,7 @@ def run_wordcount(spark, args) -> dict[str, Any]:
 
 def run_gd(spark, args) -> dict[str, Any]:
     data, split = _load(spark, args)
+    spark.sparkContext.setJobGroup("fit", f"{args.iterations} gradient descent iterations")
     result = gd.fit_gd(
         spark.sparkContext,
         data,
@@ -125,6 +128,7 @@ def run_gd(spark, args) -> dict[str, Any]:
 
 def run_cv(spark, args) -> dict[str, Any]:
     data, split = _load(spark, args)
+    spark.sparkContext.setJobGroup("fit", f"{args.folds}-fold cross-validation")
     result = cv.cross_validate(
         spark.sparkContext,
         data,
@@ -188,11 +192,22 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             "partitions": args.partitions or spark.sparkContext.defaultParallelism,
             "seconds": seconds,
             **payload,
+            "metrics": spark_metrics(spark),
         }
     finally:
         spark.stop()
     out = args.out or RESULTS_DIR / new_run_id()
     return write_json_atomic(Path(out) / f"{args.job}.json", payload), payload
+
+
+def spark_metrics(spark) -> dict[str, Any]:
+    """Spark's own account of the run; a failure to read it never fails the job."""
+    from jobs import metrics
+
+    try:
+        return metrics.collect(spark.sparkContext)
+    except Exception as error:
+        return {"error": f"metrics unavailable: {one_line(error)}"}
 
 
 def one_line(error: BaseException) -> str:

@@ -75,6 +75,8 @@ def build_session(
     if master.startswith("local"):
         # Everything on this machine: bind the driver and its UI to loopback only.
         settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+        # The web UI binds to all interfaces unless SPARK_LOCAL_IP says otherwise.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         # Local Python workers must run this very interpreter (the venv's),
         # not whatever `python3` is first on PATH; SparkContext reads this
         # variable, not a conf key.

@@ -1,0 +1,73 @@
+"""What Spark did, from Spark itself: jobs, stages, tasks, shuffle and input
+bytes, executors, read from the running application's monitoring REST API
+(the same numbers the UI shows) just before the session stops."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections import defaultdict
+from typing import Any
+
+
+def _get(base: str, path: str) -> Any:
+    with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:
+        return json.load(response)
+
+
+def wait_for_listeners(sc, timeout_ms: int = 10_000) -> None:
+    """The REST API is fed by the listener bus, asynchronously: drain it first."""
+    sc._jsc.sc().listenerBus().waitUntilEmpty(timeout_ms)
+
+
+def collect(sc) -> dict[str, Any]:
+    """A summary of the application so far; empty when the UI is off."""
+    base = sc.uiWebUrl
+    if not base:
+        return {}
+    wait_for_listeners(sc)
+    api = f"{base}/api/v1/applications/{sc.applicationId}"
+    jobs = _get(api, "/jobs")
+    stages = _get(api, "/stages?status=complete&status=failed&status=active")
+    executors = [e for e in _get(api, "/allexecutors") if e["id"] != "driver"]
+    stage_of = {(s["stageId"], s["attemptId"]): s for s in stages}
+
+    def totals(selected_jobs: list[dict]) -> dict[str, Any]:
+        stage_ids = {sid for job in selected_jobs for sid in job["stageIds"]}
+        chosen = [s for (sid, _), s in stage_of.items() if sid in stage_ids]
+        return {
+            "jobs": len(selected_jobs),
+            "stages": len({s["stageId"] for s in chosen}),
+            "stage_attempts": len(chosen),
+            "tasks": sum(s["numCompleteTasks"] for s in chosen),
+            "failed_tasks": sum(s["numFailedTasks"] for s in chosen),
+            "killed_tasks": sum(s.get("numKilledTasks", 0) for s in chosen),
+            "job_seconds": sum(_duration(job) for job in selected_jobs),
+            "executor_run_seconds": sum(s["executorRunTime"] for s in chosen) / 1000,
+            "input_bytes": sum(s["inputBytes"] for s in chosen),
+            "shuffle_read_bytes": sum(s["shuffleReadBytes"] for s in chosen),
+            "shuffle_write_bytes": sum(s["shuffleWriteBytes"] for s in chosen),
+        }
+
+    by_group: dict[str, list[dict]] = defaultdict(list)
+    for job in jobs:
+        by_group[job.get("jobGroup") or "other"].append(job)
+    return {
+        **totals(jobs),
+        "executors": len(executors),
+        "executors_lost": sum(1 for e in executors if not e["isActive"]),
+        "executor_hosts": sorted({e["hostPort"].rsplit(":", 1)[0] for e in executors}),
+        "phases": {group: totals(selected) for group, selected in sorted(by_group.items())},
+    }
+
+
+def _duration(job: dict) -> float:
+    from datetime import datetime
+
+    if "completionTime" not in job or "submissionTime" not in job:
+        return 0.0
+
+    def parse(stamp: str) -> datetime:
+        return datetime.strptime(stamp.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+
+    return (parse(job["completionTime"]) - parse(job["submissionTime"])).total_seconds()
