@@ -37,8 +37,10 @@ class ImageError(JobError):
 
 def _docker(*args: str, capture: bool = True, **kwargs) -> subprocess.CompletedProcess:
     if not shutil.which("docker"):
-        raise ImageError("Docker engine not reachable (no `docker` command): install and start it, "
-                         "or run the jobs on local[*]")
+        raise ImageError(
+            "Docker engine not reachable (no `docker` command): install and start it, "
+            "or run the jobs on local[*]"
+        )
     done = subprocess.run(["docker", *args], capture_output=capture, text=True, **kwargs)
     if done.returncode != 0:
         tail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
@@ -67,13 +69,25 @@ def build_base(public_base: str | None = None, force: bool = False) -> str:
     if image_exists(BASE_TAG) and not force:
         return BASE_TAG
     if public_base:
-        _docker("build", "--pull", "--build-arg", f"BASE={public_base}", "-t", BASE_TAG,
-                "-f", str(HERE / "Dockerfile.base-public"), str(HERE), capture=False)
+        _docker(
+            "build",
+            "--pull",
+            "--build-arg",
+            f"BASE={public_base}",
+            "-t",
+            BASE_TAG,
+            "-f",
+            str(HERE / "Dockerfile.base-public"),
+            str(HERE),
+            capture=False,
+        )
     else:
         done = subprocess.run([str(HERE / "build-base.sh"), BASE_TAG])
         if done.returncode != 0:
-            raise ImageError("the debootstrap base did not build (see above); with internet, "
-                             "`./lab image --base debian:bookworm-slim` works too")
+            raise ImageError(
+                "the debootstrap base did not build (see above); with internet, "
+                "`./lab image --base debian:bookworm-slim` works too"
+            )
     return BASE_TAG
 
 
@@ -112,12 +126,42 @@ def ensure_wheels(pins: list[str], house: Path) -> list[Path]:
     """Wheels for the runtime pins and their dependencies, made or fetched once."""
     house.mkdir(parents=True, exist_ok=True)
     offline = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed", "--no-index",
-         "--find-links", str(house), "-c", str(LOCK), *pins], capture_output=True)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-index",
+            "--find-links",
+            str(house),
+            "-c",
+            str(LOCK),
+            *pins,
+        ],
+        capture_output=True,
+    )
     if offline.returncode != 0:
         print(f"image: completing the wheelhouse {house}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--find-links", str(house),
-                        "-c", str(LOCK), "-w", str(house), *pins], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--find-links",
+                str(house),
+                "-c",
+                str(LOCK),
+                "-w",
+                str(house),
+                *pins,
+            ],
+            check=True,
+        )
     return locked_wheels(house)
 
 
@@ -143,8 +187,19 @@ def build_app(force: bool = False) -> str:
         for name in APP_FILES:
             shutil.copy2(HERE / name, context / name)
         print(f"image: building {tag} (no network inside the build)", file=sys.stderr)
-        _docker("build", "--network", "none", "--build-arg", f"BASE={BASE_TAG}", "-t", tag,
-                "-t", f"{APP_REPO}:latest", str(context), capture=False)
+        _docker(
+            "build",
+            "--network",
+            "none",
+            "--build-arg",
+            f"BASE={BASE_TAG}",
+            "-t",
+            tag,
+            "-t",
+            f"{APP_REPO}:latest",
+            str(context),
+            capture=False,
+        )
     return tag
 
 
@@ -160,14 +215,20 @@ def image_sizes() -> dict[str, int]:
 
 def check_versions(tag: str) -> dict[str, str]:
     """The image's Python minor version and runtime packages must equal this venv's."""
-    script = ("import json,sys;from importlib.metadata import version as v;"
-              f"print(json.dumps({{'python':'%d.%d'%sys.version_info[:2],"
-              f"**{{n:v(n) for n in {list(RUNTIME)!r}}}}}))")
-    found = json.loads(_docker("run", "--rm", "--network", "none", "--entrypoint", "python", tag,
-                               "-c", script).stdout)
+    script = (
+        "import json,sys;from importlib.metadata import version as v;"
+        f"print(json.dumps({{'python':'%d.%d'%sys.version_info[:2],"
+        f"**{{n:v(n) for n in {list(RUNTIME)!r}}}}}))"
+    )
+    found = json.loads(
+        _docker("run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", script).stdout
+    )
     host = {"python": "{}.{}".format(*sys.version_info[:2]), **{name: version(name) for name in RUNTIME}}
-    wrong = [f"{name} {found.get(name)} in {tag}, {want} on the host" for name, want in host.items()
-             if found.get(name) != want]
+    wrong = [
+        f"{name} {found.get(name)} in {tag}, {want} on the host"
+        for name, want in host.items()
+        if found.get(name) != want
+    ]
     if wrong:
         raise ImageError("image and host differ: " + "; ".join(wrong) + " (rebuild: ./lab image --force)")
     return found

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -209,10 +210,19 @@ def exec_driver(
     command: list[str],
     *,
     env: dict[str, str] | None = None,
-    capture: bool = True,
+    stream_stderr: bool = False,
     timeout: float = JOB_TIMEOUT,
 ) -> subprocess.CompletedProcess:
-    return compose("exec", "-T", "driver", *command, env=env, capture=capture, check=False, timeout=timeout)
+    """Run a command in the driver container: stdout captured, stderr captured or streamed."""
+    return subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "exec", "-T", "driver", *command],
+        cwd=ROOT,
+        env=env or compose_env(),
+        text=True,
+        timeout=timeout,
+        stdout=subprocess.PIPE,
+        stderr=None if stream_stderr else subprocess.PIPE,
+    )
 
 
 def probe(env: dict[str, str] | None = None) -> dict:
@@ -266,14 +276,50 @@ def submit(
         inside,
         *flags(options),
     ]
-    done = exec_driver(command, env=env, capture=not echo)
-    if done.returncode != 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] if not echo else []
-        raise JobError(tail[0] if tail else f"{job} failed on the cluster (exit {done.returncode})")
+    code, lines = spark_submit(command, env=env, echo=echo)
+    if code != 0:
+        said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
+        raise JobError(said[-1].split(": ", 1)[1] if said else f"{job} failed on the cluster (exit {code})")
     out = Path(out or ROOT / "results" / run_id)
     out.mkdir(parents=True, exist_ok=True)
     compose("cp", f"driver:{inside}/{job}.json", str(out / f"{job}.json"), env=env, capture=True)
     return out / f"{job}.json"
+
+
+def spark_submit(
+    command: list[str], *, env: dict[str, str] | None = None, echo: bool = True
+) -> tuple[int, list[str]]:
+    """Run spark-submit in the driver; returns its exit code and the job's output lines.
+
+    spark-submit merges the Python program's stderr into its stdout, so the
+    job's progress, its error line and its result line all arrive on stdout;
+    Spark's own log (stderr) is kept out of the way unless the job fails.
+    """
+    process = subprocess.Popen(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "exec", "-T", "driver", *command],
+        cwd=ROOT,
+        env=env or compose_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[str] = []
+    log: list[str] = []
+    drain = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
+    drain.start()
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if echo:
+                print(line, end="", file=sys.stderr, flush=True)
+        code = process.wait(timeout=JOB_TIMEOUT)
+    except BaseException:
+        process.kill()
+        raise
+    drain.join(timeout=5)
+    if code != 0 and echo and not any(line.startswith("sparklab ") for line in lines):
+        print("".join(log[-40:]), end="", file=sys.stderr)
+    return code, lines
 
 
 def flags(options: dict) -> list[str]:

@@ -48,13 +48,23 @@ def probe(spark) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from jobs.errors import JobError
-    from jobs.session import build_session
+    from jobs.session import build_session, master_state, wait_for_executors
 
     parser = argparse.ArgumentParser(prog="python -m jobs.probe")
     parser.add_argument("--master", default=None)
     args = parser.parse_args(argv)
+    conf = {}
+    workers = 0
     try:
-        spark = build_session(args.master, "sparklab-probe")
+        if (args.master or "").startswith("spark://"):
+            # One executor on every live worker: ask for all their cores.
+            alive = [w for w in master_state(args.master)["workers"] if w["state"] == "ALIVE"]
+            workers = len(alive)
+            conf["spark.cores.max"] = str(sum(w["cores"] for w in alive))
+        spark = build_session(args.master, "sparklab-probe", conf=conf)
+        if workers and not wait_for_executors(spark.sparkContext, workers):
+            spark.stop()
+            raise JobError(f"only some of the {workers} workers started an executor within 30 s")
     except JobError as error:
         print(f"probe: {error}", file=sys.stderr)
         return 2

@@ -158,7 +158,6 @@ def _megabytes(size: str) -> int:
 
 def check_resources(spark: SparkSession, master: str) -> None:
     """Refuse an executor no worker can hold, then wait (bounded) for one to start."""
-    import time
 
     from jobs.errors import JobError
 
@@ -177,11 +176,20 @@ def check_resources(spark: SparkSession, master: str) -> None:
             f"(spark.executor.cores / spark.executor.memory) or raise SPARKLAB_WORKER_CORES / "
             f"SPARKLAB_WORKER_MEMORY in .env and run `./lab up`"
         )
-    deadline = time.monotonic() + EXECUTOR_WAIT_SECONDS
-    while executor_count(sc) == 0:
+    if not wait_for_executors(sc, 1):
+        raise JobError(
+            f"no executor started within {EXECUTOR_WAIT_SECONDS:.0f} s on {master} "
+            f"(workers busy or gone?); see `./lab status`, or restart with `./lab up`"
+        )
+
+
+def wait_for_executors(sc, count: int, timeout: float = EXECUTOR_WAIT_SECONDS) -> bool:
+    """Wait (bounded) until `count` executors are registered; False on time-out."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while executor_count(sc) < count:
         if time.monotonic() > deadline:
-            raise JobError(
-                f"no executor started within {EXECUTOR_WAIT_SECONDS:.0f} s on {master} "
-                f"(workers busy or gone?); see `./lab status`, or restart with `./lab up`"
-            )
+            return False
         time.sleep(0.2)
+    return True

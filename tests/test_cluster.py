@@ -89,8 +89,8 @@ def test_too_much_memory_fails_fast_with_what_to_do(cluster):
         env=cluster.env,
         timeout=120,
     )
-    assert done.returncode == 2, done.stderr[-3000:]
-    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    last = done.stdout.strip().splitlines()[-1]  # spark-submit merges the job's stderr into stdout
     assert "each executor asks for 1 cores and 8192 MB, but the largest live worker offers 1 cores" in last
     assert time.perf_counter() - started < 60
 
@@ -128,8 +128,8 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
             timeout=120,
         )
         seconds = time.perf_counter() - started
-        assert done.returncode == 2, done.stderr[-3000:]
-        assert done.stderr.strip().splitlines()[-1] == (
+        assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+        assert done.stdout.strip().splitlines()[-1] == (
             "sparklab wordcount: error: the Spark master at spark://master:7077 has no live workers; "
             "run `./lab up`"
         )

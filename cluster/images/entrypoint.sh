@@ -45,6 +45,19 @@ write_conf() {
     echo "spark.blockManager.port 7079"
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
   } > "$conf_dir/spark-defaults.conf"
+  # Daemons log at INFO (./lab logs); the driver at WARN, so a job's own
+  # progress lines are not buried.
+  cat > "$conf_dir/log4j2.properties" <<LOG
+rootLogger.level = ${SPARKLAB_LOG_LEVEL:-info}
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.jetty.name = org.sparkproject.jetty
+logger.jetty.level = warn
+LOG
   export SPARK_CONF_DIR="$conf_dir"
 }
 
