@@ -189,6 +189,7 @@ def build_app(force: bool = False) -> str:
         print(f"image: building {tag} (no network inside the build)", file=sys.stderr)
         _docker(
             "build",
+            "--force-rm",  # a failed step leaves no stopped container behind
             "--network",
             "none",
             "--build-arg",
