@@ -335,4 +335,36 @@ def submit(c, job, args=""):
     _run_job(c, job, "cluster", parsed)
 
 
-ns = Collection(wordcount, gd, cv, data, demo, test, lint, image, up, down, status, logs, ui, shell, submit)
+@task(
+    help={
+        "workers": "cluster sizes to run, comma-separated (default 1,2,3)",
+        "jobs": "which jobs, comma-separated (default wordcount,gd,cv)",
+        "no_compose": "leave the Compose cluster out",
+        "no_local_cluster": "leave local-cluster out",
+    }
+)
+def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_local_cluster=False):
+    """Run the jobs on local[*], local-cluster and the cluster at each size; report side by side."""
+    from cluster.compare import compare as run_compare
+    from jobs.results import new_run_id
+
+    os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
+    out = ROOT / "results" / "compare" / new_run_id()
+    try:
+        result = run_compare(
+            jobs.split(","),
+            [int(n) for n in workers.split(",")],
+            out,
+            compose=not no_compose,
+            local_cluster=not no_local_cluster,
+        )
+    except JobError as error:
+        raise Exit(f"compare: {error}", code=2) from None
+    print(f"compare: report at {out / 'report.md'}")
+    if not result["all_equal"]:
+        raise Exit("compare: some results differ from local[*] (see the report)", code=1)
+
+
+ns = Collection(
+    compare, wordcount, gd, cv, data, demo, test, lint, image, up, down, status, logs, ui, shell, submit
+)

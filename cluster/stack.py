@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from jobs.errors import JobError
@@ -246,7 +247,13 @@ def container_path(host_path: str) -> str:
 
 
 def submit(
-    job: str, options: dict, *, out: Path | None = None, env: dict[str, str] | None = None, echo: bool = True
+    job: str,
+    options: dict,
+    *,
+    out: Path | None = None,
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+    on_line: Callable[[str], None] | None = None,
 ) -> Path:
     """Run a job with spark-submit in the driver container; copy its JSON to `out` on the host."""
     from jobs.inputs import expand_inputs, wine_csv
@@ -276,7 +283,7 @@ def submit(
         inside,
         *flags(options),
     ]
-    code, lines = spark_submit(command, env=env, echo=echo)
+    code, lines = spark_submit(command, env=env, echo=echo, on_line=on_line)
     if code != 0:
         said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
         raise JobError(said[-1].split(": ", 1)[1] if said else f"{job} failed on the cluster (exit {code})")
@@ -287,7 +294,11 @@ def submit(
 
 
 def spark_submit(
-    command: list[str], *, env: dict[str, str] | None = None, echo: bool = True
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+    on_line: Callable[[str], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Run spark-submit in the driver; returns its exit code and the job's output lines.
 
@@ -310,6 +321,8 @@ def spark_submit(
     try:
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
+            if on_line:
+                on_line(lines[-1])
             if echo:
                 print(line, end="", file=sys.stderr, flush=True)
         code = process.wait(timeout=JOB_TIMEOUT)

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jobs.aggregate import sum_partials
 from jobs.errors import JobError
 from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
-from jobs.kernels import add_partials, cv_partials, fold_ids
+from jobs.kernels import cv_partials, fold_ids
 from jobs.wine import Block, WineData
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ def cross_validate(
         train_mse, val_mse = [], []
         for step in range(1, iterations + 1):
             shared = sc.broadcast(weights)
-            grad, n_train, train_sse, n_val, val_sse = blocks.map(
-                lambda b, shared=shared: cv_partials(b.x, b.y, b.train_mask, shared.value)
-            ).reduce(add_partials)
+            grad, n_train, train_sse, n_val, val_sse = sum_partials(
+                blocks, lambda b, shared=shared: cv_partials(b.x, b.y, b.train_mask, shared.value)
+            )
             shared.destroy()
             if step == 1 and (n_val == 0).any():
                 empty = int(np.flatnonzero(n_val == 0)[0])

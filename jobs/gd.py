@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jobs.aggregate import sum_partials
 from jobs.errors import JobError
-from jobs.kernels import add_partials, gd_partials, raw_weights
+from jobs.kernels import gd_partials, raw_weights
 from jobs.wine import WineData
 
 if TYPE_CHECKING:
@@ -77,9 +78,10 @@ def fit_gd(
     test_mse: list[float] = []
     for step in range(1, iterations + 1):
         shared = sc.broadcast(weights)
-        grad, n, sse, n_test, test_sse = data.blocks.map(
-            lambda b, shared=shared: gd_partials(b.x_train, b.y_train, b.x_test, b.y_test, shared.value)
-        ).reduce(add_partials)
+        grad, n, sse, n_test, test_sse = sum_partials(
+            data.blocks,
+            lambda b, shared=shared: gd_partials(b.x_train, b.y_train, b.x_test, b.y_test, shared.value),
+        )
         shared.destroy()
         train_mse.append(sse / n)
         test_mse.append(test_sse / n_test)

@@ -56,6 +56,49 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
                 [job, label, payload["master"], f"{payload['seconds']:.2f}", _headline(job, payload), same]
             )
     lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
+    lines += ["## What Spark did", "", "From each application's monitoring API, read before it stopped.", ""]
+    lines += _table(
+        [
+            "job",
+            "runtime",
+            "Spark jobs",
+            "stages",
+            "tasks",
+            "failed tasks",
+            "Spark job s",
+            "input bytes",
+            "shuffle read",
+            "shuffle write",
+            "executors",
+        ],
+        [
+            [
+                job,
+                label,
+                *(
+                    str(payload.get("metrics", {}).get(key, "-"))
+                    for key in (
+                        "jobs",
+                        "stages",
+                        "tasks",
+                        "failed_tasks",
+                        "job_seconds",
+                        "input_bytes",
+                        "shuffle_read_bytes",
+                        "shuffle_write_bytes",
+                        "executors",
+                    )
+                ),
+            ]
+            for label, jobs in runs.items()
+            for job, payload in jobs.items()
+        ],
+    )
+    lines += [
+        "Word count is one job of two stages (map side, shuffle, reduce side); every gradient descent "
+        "or cross-validation iteration is one job of one stage over the cached blocks, without a shuffle.",
+        "",
+    ]
 
     if "wordcount" in reference:
         wc = reference["wordcount"]

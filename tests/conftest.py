@@ -40,3 +40,12 @@ def write_csv(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The Compose cluster (2 workers), started once for every cluster test."""
+    from tests.cluster_fixture import running_cluster
+
+    with running_cluster(workers=2) as running:
+        yield running

@@ -10,15 +10,8 @@ import pytest
 from cluster import stack
 from jobs.errors import JobError
 from jobs.wordcount import Tokenizer, counter_reference, run
-from tests.cluster_fixture import running_cluster
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with running_cluster(workers=2) as running:
-        yield running
 
 
 def test_two_workers_are_registered_and_alive(cluster):

@@ -1,0 +1,221 @@
+"""local[*] against real executors: the same jobs on local[*], on
+local-cluster (executor JVMs without Docker) and on the Compose cluster at
+several sizes; equal results checked, timings and Spark's metrics side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jobs.compare import difference
+from jobs.errors import JobError
+from jobs.results import write_json_atomic, write_text_atomic
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CLUSTER = "local-cluster[2,1,1024]"
+JOB_OPTIONS = {
+    "wordcount": {"input": [str(ROOT / "data" / "peter_piper.txt")]},
+    "gd": {},
+    "cv": {},
+}
+METRIC_KEYS = (
+    "jobs",
+    "stages",
+    "tasks",
+    "failed_tasks",
+    "job_seconds",
+    "input_bytes",
+    "shuffle_read_bytes",
+    "shuffle_write_bytes",
+    "executors",
+    "executors_lost",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    job: str
+    runtime: str
+    workers: int | None
+    seconds: float  # the job in a ready session: load, compute, results (no JVM start)
+    submit_seconds: float  # the whole command, JVM and executors' start included
+    equal: bool | None  # to the local[*] result; None for local[*] itself
+    difference: str | None
+    metrics: dict
+    result: str
+
+
+def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, float, Path]:
+    from cluster.stack import flags
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jobs",
+            job,
+            "--master",
+            master,
+            "--out",
+            str(out),
+            "--quiet",
+            *flags(options),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise JobError(f"{job} on {master} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    path = out / f"{job}.json"
+    return json.loads(path.read_text()), time.perf_counter() - started, path
+
+
+def run_compose(job: str, workers: int, out: Path, options: dict) -> tuple[dict, float, Path]:
+    from cluster import stack
+
+    started = time.perf_counter()
+    path = stack.submit(job, {**options, "quiet": True}, out=out, echo=False)
+    return json.loads(path.read_text()), time.perf_counter() - started, path
+
+
+def compare(
+    jobs: list[str], workers: list[int], out_dir: Path, *, compose: bool = True, local_cluster: bool = True
+) -> dict:
+    """Run every job on every runtime; returns (and writes) compare.json's content."""
+    from cluster import stack
+
+    entries: list[Entry] = []
+    reference: dict[str, dict] = {}
+
+    def record(job, runtime, n, payload, wall, path):
+        diff = None if runtime == "local[*]" else difference(job, reference[job], payload)
+        entries.append(
+            Entry(
+                job,
+                runtime,
+                n,
+                payload["seconds"],
+                wall,
+                None if runtime == "local[*]" else diff is None,
+                diff,
+                {k: payload.get("metrics", {}).get(k) for k in METRIC_KEYS},
+                str(path),
+            )
+        )
+        state = "" if runtime == "local[*]" else ("  equal" if diff is None else f"  DIFFERENT: {diff}")
+        print(f"compare: {job:<9} {runtime:<26} {payload['seconds']:7.2f} s{state}", file=sys.stderr)
+
+    runtimes = [("local[*]", "local[*]")] + ([(LOCAL_CLUSTER, LOCAL_CLUSTER)] if local_cluster else [])
+    for label, master in runtimes:
+        for job in jobs:
+            payload, wall, path = run_local(job, master, out_dir / _slug(label), JOB_OPTIONS[job])
+            if label == "local[*]":
+                reference[job] = payload
+            record(job, label, None, payload, wall, path)
+    notes = []
+    problem = stack.engine_problem() if compose else "not asked for (--no-compose)"
+    if problem:
+        notes.append(f"No Compose cluster: {problem}.")
+    else:
+        for n in workers:
+            stack.up(workers=n)
+            for job in jobs:
+                payload, wall, path = run_compose(job, n, out_dir / f"compose-{n}", JOB_OPTIONS[job])
+                record(job, f"compose, {n} worker{'s' * (n > 1)}", n, payload, wall, path)
+    result = {
+        "entries": [asdict(e) for e in entries],
+        "notes": notes,
+        "all_equal": all(e.equal is not False for e in entries),
+    }
+    write_json_atomic(out_dir / "compare.json", result)
+    plot_compare(result, out_dir)
+    write_text_atomic(out_dir / "report.md", report(result))
+    return result
+
+
+def _slug(label: str) -> str:
+    return label.replace("[", "-").replace("]", "").replace(",", "-").replace("*", "all")
+
+
+def plot_compare(result: dict, out_dir: Path) -> None:
+    from jobs.plots import _figure, _save
+
+    entries = result["entries"]
+    jobs = list(dict.fromkeys(e["job"] for e in entries))
+    plt, fig, axes = _figure(1, len(jobs), figsize=(5 * len(jobs), 4), squeeze=False)
+    for ax, job in zip(axes[0], jobs, strict=True):
+        rows = [e for e in entries if e["job"] == job]
+        labels = [e["runtime"] for e in rows]
+        ax.barh(labels, [e["seconds"] for e in rows], color="steelblue", label="job (session ready)")
+        ax.barh(
+            labels,
+            [e["metrics"]["job_seconds"] or 0 for e in rows],
+            color="orange",
+            height=0.4,
+            label="Spark jobs' own time",
+        )
+        ax.set_title(job)
+        ax.set_xlabel("seconds")
+        ax.invert_yaxis()
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("The same jobs on each runtime")
+    _save(plt, fig, out_dir / "compare.png")
+
+    sized = [e for e in entries if e["workers"]]
+    if sized:
+        plt, fig, ax = _figure(figsize=(6, 4))
+        for job in jobs:
+            rows = sorted((e for e in sized if e["job"] == job), key=lambda e: e["workers"])
+            ax.plot([e["workers"] for e in rows], [e["seconds"] for e in rows], marker="o", label=job)
+        ax.set(xlabel="workers (1 core each)", ylabel="seconds", title="Time against cluster size")
+        ax.set_xticks(sorted({e["workers"] for e in sized}))
+        ax.legend()
+        _save(plt, fig, out_dir / "scaling.png")
+
+
+def report(result: dict) -> str:
+    lines = ["# local[*] against the cluster", ""]
+    lines += [f"> {note}" for note in result["notes"]]
+    lines += [
+        "",
+        "| job | runtime | seconds | whole command s | Spark jobs | stages | tasks | failed tasks "
+        "| "
+        "Spark job s | input bytes | shuffle read | shuffle write | executors | equal to local[*] |",
+        "|" + "---|" * 14,
+    ]
+    for e in result["entries"]:
+        m = e["metrics"]
+        same = "reference" if e["equal"] is None else ("yes" if e["equal"] else f"**no**: {e['difference']}")
+        lines.append(
+            f"| {e['job']} | {e['runtime']} | {e['seconds']:.2f} | {e['submit_seconds']:.1f} | "
+            f"{m['jobs']} | {m['stages']} | {m['tasks']} | {m['failed_tasks']} | "
+            f"{(m['job_seconds'] or 0):.2f} | {m['input_bytes']} | {m['shuffle_read_bytes']} | "
+            f"{m['shuffle_write_bytes']} | {m['executors']} | {same} |"
+        )
+    lines += ["", "![seconds per runtime](compare.png)", ""]
+    if any(e["workers"] for e in result["entries"]):
+        lines += ["![time against workers](scaling.png)", ""]
+    lines += [
+        "How to read this:",
+        "",
+        "- *seconds* is the job inside a ready session (read, compute, results); *whole command* adds "
+        "the JVM, the executors' start and, on the cluster, `docker compose exec`.",
+        "- Word count is one Spark job of two stages (the map side writes the shuffle, the reduce side "
+        "reads it); each gradient descent or CV iteration is one job of one stage over the cached blocks, "
+        "with no shuffle at all: only the small partial sums travel back to the driver.",
+        "- On this 2-core machine every worker container shares the same two cores, so more workers "
+        "cannot make a job faster: they add executors, Python workers and network hops that compete "
+        "for the same CPU. Per iteration the cluster pays a round trip to executors in other "
+        "containers (authenticated RPC, the broadcast fetched from the driver) where local[*] runs "
+        "tasks in threads of one JVM. On real nodes, each worker brings its own cores and memory "
+        "bandwidth: once the data is large enough that an iteration's compute outweighs those fixed "
+        "costs, time per iteration falls roughly with the number of workers.",
+    ]
+    return "\n".join(lines) + "\n"

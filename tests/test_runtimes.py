@@ -1,0 +1,206 @@
+"""local[*] against the Compose cluster: equal results, Spark's own metrics
+(the article's claims), faults and scaling. Timings are printed, never asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from cluster import stack
+from jobs.cv import cross_validate
+from jobs.gd import fit_gd
+from jobs.wine import load_wine
+from jobs.wordcount import Tokenizer, run
+
+pytestmark = pytest.mark.cluster
+RTOL = 1e-9
+GD = {"iterations": 30}
+CV = {"folds": 4, "iterations": 20}
+
+
+@pytest.fixture(scope="module")
+def local_results(spark, wine_csv):
+    """The reference: the same jobs on local[2] with the same partitioning (2)."""
+    data = load_wine(spark, wine_csv, partitions=2)
+    try:
+        gd = fit_gd(spark.sparkContext, data, **GD)
+        cv = cross_validate(spark.sparkContext, data, **CV)
+    finally:
+        data.blocks.unpersist()
+    words = run(spark, [str(stack.ROOT / "data" / "peter_piper.txt")], tokenizer=Tokenizer())
+    return {"gd": gd, "cv": cv, "wordcount": words}
+
+
+@pytest.fixture(scope="module")
+def cluster_results(cluster, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cluster")
+    results = {}
+    for job, options in (
+        ("wordcount", {"input": ["data/peter_piper.txt"]}),
+        ("gd", {**GD, "partitions": 2}),
+        ("cv", {**CV, "partitions": 2}),
+    ):
+        started = time.perf_counter()
+        path = stack.submit(job, options, out=out, env=cluster.env, echo=False)
+        results[job] = json.loads(path.read_text())
+        print(
+            f"\n{job} on the cluster: {time.perf_counter() - started:.1f} s whole, "
+            f"{results[job]['seconds']:.2f} s in the session"
+        )
+    return results
+
+
+def assert_gd_equal(payload: dict, expected, rtol=RTOL):
+    np.testing.assert_allclose(payload["weights"], expected.weights, rtol=rtol)
+    np.testing.assert_allclose(payload["train_mse"], expected.train_mse, rtol=rtol)
+    np.testing.assert_allclose(payload["test_mse"], expected.test_mse, rtol=rtol)
+
+
+def assert_cv_equal(payload: dict, expected, rtol=RTOL):
+    for fold, want in zip(payload["folds"], expected.folds, strict=True):
+        np.testing.assert_allclose(fold["weights"], want.weights, rtol=rtol)
+        np.testing.assert_allclose(fold["val_mse"], want.val_mse, rtol=rtol)
+
+
+def test_all_three_jobs_give_the_local_results_on_the_cluster(local_results, cluster_results):
+    assert cluster_results["wordcount"]["counts"] == local_results["wordcount"].counts
+    assert_gd_equal(cluster_results["gd"], local_results["gd"])
+    assert_cv_equal(cluster_results["cv"], local_results["cv"])
+    assert cluster_results["gd"]["metrics"]["executors"] == 2
+
+
+def test_word_count_collect_is_one_job_of_two_stages(cluster_results):
+    phase = cluster_results["wordcount"]["metrics"]["phases"]["wordcount"]
+    assert (phase["jobs"], phase["stages"]) == (1, 2), phase
+    assert phase["shuffle_write_bytes"] > 0, phase
+
+
+def test_transformations_alone_run_no_job(spark):
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("lazy", "transformations only")
+    lines = spark.sparkContext.textFile(str(stack.ROOT / "data" / "peter_piper.txt"))
+    pairs = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(lambda a, b: a + b)
+    assert tracker.getJobIdsForGroup("lazy") == []
+    pairs.collect()
+    assert len(tracker.getJobIdsForGroup("lazy")) == 1
+
+
+def test_one_gd_iteration_is_one_job(cluster_results):
+    fit = cluster_results["gd"]["metrics"]["phases"]["fit"]
+    assert fit["jobs"] == GD["iterations"], fit
+    assert fit["stages"] == GD["iterations"], fit
+
+
+def test_one_cv_iteration_reads_the_cached_data_once(cluster_results):
+    fit = cluster_results["cv"]["metrics"]["phases"]["fit"]
+    partitions = cluster_results["cv"]["partitions"]
+    # k models, yet one task per partition per iteration: one pass, not k.
+    assert fit["jobs"] == CV["iterations"], fit
+    assert fit["tasks"] == CV["iterations"] * partitions, fit
+
+
+def test_history_server_lists_every_finished_application(cluster, cluster_results):
+    wanted = {payload["app_id"] for payload in cluster_results.values()}
+    url = stack.service_url("history", 18080, cluster.env) + "/api/v1/applications?status=completed"
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            listed = {app["id"] for app in json.load(response)}
+        if wanted <= listed or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert wanted <= listed, f"missing from the history server: {wanted - listed}"
+
+
+def _kill_one_worker_at(step: int, env: dict[str, str]):
+    """A line handler that SIGKILLs one worker container when the job prints `step N/`."""
+    killed = threading.Event()
+
+    def on_line(line: str) -> None:
+        if not killed.is_set() and f" step {step}/" in line.replace("  ", " "):
+            ids = stack.compose("ps", "-q", "worker", env=env, capture=True).stdout.split()
+            subprocess.run(["docker", "kill", "--signal", "KILL", ids[0]], check=True, capture_output=True)
+            killed.set()
+
+    return on_line, killed
+
+
+@pytest.mark.parametrize("job", ["gd", "cv"])
+def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, tmp_path):
+    options = {**(GD if job == "gd" else CV), "partitions": 2, "iterations": 40}
+    on_line, killed = _kill_one_worker_at(5, cluster.env)
+    try:
+        path = stack.submit(job, options, out=tmp_path, env=cluster.env, echo=False, on_line=on_line)
+    finally:
+        stack.compose("up", "-d", "--wait", "--scale", f"worker={cluster.workers}", env=cluster.env)
+    assert killed.is_set(), "the job ended before a worker could be killed"
+    payload = json.loads(path.read_text())
+    metrics = payload["metrics"]
+    print(
+        f"\n{job} with a worker killed: {payload['seconds']:.2f} s, lost executors "
+        f"{metrics['executors_lost']}, failed tasks {metrics['failed_tasks']}"
+    )
+    assert metrics["executors_lost"] >= 1, metrics
+    # The reference: the same 40 iterations on local[2], undisturbed.
+    data = load_wine(spark, wine_csv, partitions=2)
+    try:
+        if job == "gd":
+            assert_gd_equal(payload, fit_gd(spark.sparkContext, data, iterations=40))
+        else:
+            assert_cv_equal(
+                payload, cross_validate(spark.sparkContext, data, folds=CV["folds"], iterations=40)
+            )
+    finally:
+        data.blocks.unpersist()
+
+
+def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path):
+    before = {w["id"] for w in stack.master_state(cluster.env)["workers"] if w["state"] == "ALIVE"}
+    stack.compose("restart", "master", env=cluster.env)
+    deadline = time.monotonic() + 120
+    alive: set[str] = set()
+    while time.monotonic() < deadline:
+        try:
+            state = stack.master_state(cluster.env)
+            alive = {w["id"] for w in state["workers"] if w["state"] == "ALIVE"}
+            if state["status"] == "ALIVE" and len(alive) >= cluster.workers:
+                break
+        except OSError:
+            pass
+        time.sleep(1)
+    assert len(alive) >= cluster.workers, f"workers after the restart: {alive}\n{cluster.logs()}"
+    assert before <= alive, "the recovered master should know the same workers (FILESYSTEM recovery)"
+    path = stack.submit(
+        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, echo=False
+    )
+    assert json.loads(path.read_text())["counts"]["peck"] == 5
+
+
+def scale(cluster, workers: int) -> None:
+    """Resize the running cluster; the master's readiness then waits for `workers`."""
+    env = {**cluster.env, "SPARKLAB_WORKERS": str(workers)}
+    stack.compose("up", "-d", "--wait", "--scale", f"worker={workers}", env=env)
+
+
+def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, cluster_results, tmp_path):
+    # 2 workers: the module's cluster run, already compared with local[*] above.
+    timings = {2: cluster_results["gd"]["seconds"]}
+    try:
+        for workers in (1, 3):
+            scale(cluster, workers)
+            path = stack.submit("gd", GD, out=tmp_path / str(workers), env=cluster.env, echo=False)
+            payload = json.loads(path.read_text())
+            timings[workers] = payload["seconds"]
+            assert payload["metrics"]["executors"] == workers, payload["metrics"]
+            assert payload["partitions"] == workers
+            # Partitions follow the cores (1, 2 or 3): sums meet in another order.
+            assert_gd_equal(payload, local_results["gd"])
+    finally:
+        scale(cluster, cluster.workers)
+    print("\ngd seconds by workers: " + ", ".join(f"{n}: {s:.2f}" for n, s in sorted(timings.items())))
