@@ -198,8 +198,9 @@ def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, clust
             payload = json.loads(path.read_text())
             timings[workers] = payload["seconds"]
             assert payload["metrics"]["executors"] == workers, payload["metrics"]
-            assert payload["partitions"] == workers
-            # Partitions follow the cores (1, 2 or 3): sums meet in another order.
+            # Spark's default parallelism on a cluster: the cores, at least 2.
+            assert payload["partitions"] == max(workers, 2)
+            # Partitions follow the cores (2 or 3): partial sums meet in another order.
             assert_gd_equal(payload, local_results["gd"])
     finally:
         scale(cluster, cluster.workers)
