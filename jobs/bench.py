@@ -1,0 +1,366 @@
+"""The benchmark: SparkLab's jobs against the article's way, Spark MLlib, the
+numpy floor and Spark's own scheduling floor, measured side by side in one
+run (variants interleaved, repeated), every variant checked equal first.
+
+    python -m jobs.bench [--quick] [--master local[*]] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from jobs import article
+from jobs.cv import cross_validate
+from jobs.gd import baseline_weights, fit_gd
+from jobs.kernels import fold_ids
+from jobs.results import new_run_id, write_json_atomic
+from jobs.synthetic import synthetic_arrays, synthetic_data
+from jobs.wine import WineData, load_wine
+
+ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
+RTOL = 1e-9
+
+
+@dataclass
+class Plan:
+    iterations: int = 50
+    folds: int = 6
+    lr: float = 0.1
+    repeats: int = 3
+    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000, 4_000_000)
+    article_max_rows: int = 100_000
+    scaling_iterations: int = 5
+    mllib: bool = True
+
+    @staticmethod
+    def quick() -> Plan:
+        return Plan(iterations=20, sizes=(10_000, 100_000, 1_000_000), article_max_rows=10_000)
+
+    @staticmethod
+    def tiny() -> Plan:
+        """For the tests: every variant runs and is checked, in seconds."""
+        return Plan(
+            iterations=3, folds=3, repeats=1, sizes=(2_000,), article_max_rows=2_000, scaling_iterations=2
+        )
+
+
+@dataclass
+class Measured:
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+
+    def run(self, variants: dict[str, Callable[[], object]], repeats: int, echo: bool = True) -> None:
+        """Interleave the variants: every round runs each once, so drift hits all alike."""
+        for round_ in range(repeats):
+            for name, fn in variants.items():
+                started = time.perf_counter()
+                fn()
+                took = time.perf_counter() - started
+                self.seconds.setdefault(name, []).append(took)
+                if echo:
+                    print(f"bench: round {round_ + 1}/{repeats}  {name:<28} {took:8.3f} s", file=sys.stderr)
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.seconds[name])
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {
+            name: {"min": min(times), "median": statistics.median(times), "runs": len(times)}
+            for name, times in self.seconds.items()
+        }
+
+
+def _arrays(data: WineData):
+    blocks = data.blocks.collect()
+    return (
+        np.concatenate([b.x_train for b in blocks]),
+        np.concatenate([b.y_train for b in blocks]),
+        np.concatenate([b.x_test for b in blocks]),
+        np.concatenate([b.y_test for b in blocks]),
+    )
+
+
+def numpy_gd(x, y, x_test, y_test, w0, iterations, lr):
+    """The floor: the same iterations in one process, no Spark."""
+    w = w0.copy()
+    train, test = [], []
+    for _ in range(iterations):
+        r = x @ w - y
+        t = x_test @ w - y_test
+        train.append(r @ r / len(y))
+        test.append(t @ t / len(y_test))
+        w = w - lr * (x.T @ r) / len(y)
+    return w, train, test
+
+
+def _check(name: str, got, want, rtol: float = RTOL) -> None:
+    if not np.allclose(np.asarray(got, float), np.asarray(want, float), rtol=rtol, atol=0):
+        raise AssertionError(f"bench: {name} disagrees with SparkLab's result (rtol {rtol:g})")
+
+
+def _mllib_frame(spark, x, y):
+    from pyspark.ml.linalg import Vectors
+
+    rows = [(Vectors.dense(features[1:]), float(target)) for features, target in zip(x, y, strict=True)]
+    frame = spark.createDataFrame(rows, ["features", "label"])
+    return frame.repartition(spark.sparkContext.defaultParallelism).cache()
+
+
+def _mllib_fit(frame, solver: str, iterations: int):
+    from pyspark.ml.regression import LinearRegression
+
+    model = LinearRegression(
+        solver=solver, maxIter=max(iterations, 100), regParam=0.0, standardization=False, tol=1e-9
+    ).fit(frame)
+    return np.concatenate([[model.intercept], model.coefficients.toArray()])
+
+
+def _mllib_cv(frame, folds: int, parallelism: int, solver: str):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+
+    lr = LinearRegression(solver=solver, regParam=0.0, standardization=False)
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.0]).build()
+    cv = CrossValidator(
+        estimator=lr,
+        estimatorParamMaps=grid,
+        evaluator=RegressionEvaluator(metricName="mse"),
+        numFolds=folds,
+        parallelism=parallelism,
+        seed=7,
+    )
+    return cv.fit(frame).avgMetrics[0]
+
+
+def _fold_data(data: WineData, folds: int, seed: int, j: int) -> WineData:
+    """The train split restricted to model j's training rows; its validation rows as 'test'."""
+    from dataclasses import replace
+
+    from jobs.wine import Block
+
+    def restrict(b: Block) -> Block:
+        fold = fold_ids(b.train_index, folds, seed)
+        keep = fold != j
+        return Block(
+            b.train_index[keep], b.x_train[keep], b.y_train[keep], b.x_train[~keep], b.y_train[~keep]
+        )
+
+    blocks = data.blocks.map(restrict).cache()
+    n = blocks.map(lambda b: len(b.y_train)).sum()
+    return replace(data, blocks=blocks, n_train=int(n), n_test=data.n_train - int(n))
+
+
+def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
+    sc = spark.sparkContext
+    say = (lambda text: print(f"bench: {text}", file=sys.stderr)) if echo else (lambda text: None)
+    partitions = sc.defaultParallelism
+    data = load_wine(spark, wine_csv, partitions=partitions)
+    it, lr, k, seed = plan.iterations, plan.lr, plan.folds, 7
+    w0 = baseline_weights(data)
+
+    # --- Every variant's answer, checked against SparkLab's before any time counts.
+    say("checking that the variants agree")
+    gd = fit_gd(sc, data, iterations=it, lr=lr)
+    x, y, x_test, y_test = _arrays(data)
+    w_np, train_np, _ = numpy_gd(x, y, x_test, y_test, w0, it, lr)
+    _check("numpy GD", w_np, gd.weights)
+    _check("numpy GD losses", train_np, gd.train_mse)
+    train_rec, test_rec = article.records(data)
+    w_art, train_art, _ = article.article_gd(sc, train_rec, test_rec, w0, iterations=it, lr=lr)
+    _check("the article's GD", w_art, gd.weights)
+    _check("the article's GD losses", train_art, gd.train_mse)
+    exact, *_ = np.linalg.lstsq(x, y, rcond=None)
+    cv = cross_validate(sc, data, folds=k, iterations=it, lr=lr, seed=seed)
+    models_art, val_art = article.article_cv(sc, train_rec, w0, folds=k, seed=seed, iterations=it, lr=lr)
+    _check("the article's CV", np.array(models_art), np.array([f.weights for f in cv.folds]))
+    _check("the article's CV losses", val_art, cv.mean_val_mse)
+    fold_sets = [_fold_data(data, k, seed, j) for j in range(k)]
+    for j, fold_set in enumerate(fold_sets):
+        _check(f"sequential fit {j}", fit_gd(sc, fold_set, iterations=it, lr=lr).weights, cv.folds[j].weights)
+    frame = None
+    if plan.mllib:
+        frame = _mllib_frame(spark, x, y)
+        # MLlib solves least squares to convergence, not `it` GD steps: it is
+        # checked against the closed form instead (l-bfgs to its tolerance).
+        _check("MLlib normal", _mllib_fit(frame, "normal", it), exact, rtol=1e-6)
+        _check("MLlib l-bfgs", _mllib_fit(frame, "l-bfgs", it), exact, rtol=1e-3)
+    empty = sc.parallelize(range(partitions), partitions).cache()
+    empty.count()
+
+    def empty_jobs():
+        for _ in range(it):
+            empty.mapPartitions(lambda rows: iter(())).collect()
+
+    measured = Measured()
+    say(f"GD: {it} iterations, {plan.repeats} interleaved rounds")
+    gd_variants = {
+        "gd/article": lambda: article.article_gd(sc, train_rec, test_rec, w0, iterations=it, lr=lr),
+        "gd/sparklab": lambda: fit_gd(sc, data, iterations=it, lr=lr),
+        "gd/numpy": lambda: numpy_gd(x, y, x_test, y_test, w0, it, lr),
+        "gd/empty_jobs": empty_jobs,
+    }
+    if frame is not None:
+        gd_variants["gd/mllib_lbfgs"] = lambda: _mllib_fit(frame, "l-bfgs", it)
+        gd_variants["gd/mllib_normal"] = lambda: _mllib_fit(frame, "normal", it)
+    measured.run(gd_variants, plan.repeats, echo)
+
+    say(f"CV: {k} folds x {it} iterations")
+    cv_variants = {
+        "cv/article": lambda: article.article_cv(sc, train_rec, w0, folds=k, seed=seed, iterations=it, lr=lr),
+        "cv/sparklab": lambda: cross_validate(sc, data, folds=k, iterations=it, lr=lr, seed=seed),
+        "cv/sequential_fits": lambda: [fit_gd(sc, f, iterations=it, lr=lr) for f in fold_sets],
+    }
+    if frame is not None:
+        cv_variants["cv/mllib_normal_p1"] = lambda: _mllib_cv(frame, k, 1, "normal")
+        cv_variants["cv/mllib_normal_p2"] = lambda: _mllib_cv(frame, k, 2, "normal")
+        cv_variants["cv/mllib_lbfgs_p1"] = lambda: _mllib_cv(frame, k, 1, "l-bfgs")
+    measured.run(cv_variants, plan.repeats, echo)
+    for cached in (train_rec, test_rec, empty, data.blocks, *(f.blocks for f in fold_sets)):
+        cached.unpersist()
+    if frame is not None:
+        frame.unpersist()
+
+    scaling = run_scaling(sc, plan, partitions, say)
+    ratios = _ratios(measured, scaling, it)
+    return {
+        "machine": machine(spark),
+        "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
+        "partitions": partitions,
+        "article": ARTICLE,
+        "timings": measured.summary(),
+        "scaling": scaling,
+        "ratios": ratios,
+    }
+
+
+def run_scaling(sc, plan: Plan, partitions: int, say) -> list[dict]:
+    """Seconds per iteration against rows: SparkLab's GD, numpy, the article's way."""
+    rows_out = []
+    steps = plan.scaling_iterations
+    for rows in plan.sizes:
+        data = synthetic_data(sc, rows, partitions=partitions)
+        x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
+        w0 = baseline_weights(data)
+        fit_gd(sc, data, iterations=1)  # fill the cache before timing
+        variants = {
+            "sparklab": lambda data=data: fit_gd(sc, data, iterations=steps, lr=0.1),
+            "numpy": lambda x=x, y=y, xt=x_test, yt=y_test, w0=w0: numpy_gd(x, y, xt, yt, w0, steps, 0.1),
+        }
+        records = None
+        if rows <= plan.article_max_rows:
+            records = article.records(data)
+            variants["article"] = lambda rec=records, w0=w0: article.article_gd(
+                sc, rec[0], rec[1], w0, iterations=steps, lr=0.1
+            )
+        _check(
+            f"synthetic {rows}: numpy",
+            numpy_gd(x, y, x_test, y_test, w0, steps, 0.1)[0],
+            fit_gd(sc, data, iterations=steps).weights,
+        )
+        measured = Measured()
+        measured.run(variants, plan.repeats, echo=False)
+        entry = {
+            "rows": rows,
+            **{f"{name}_per_iteration": measured.median(name) / steps for name in variants},
+        }
+        say(
+            f"scaling: {rows:>9,} rows  "
+            + "  ".join(f"{name} {entry[f'{name}_per_iteration'] * 1000:.1f} ms/it" for name in variants)
+        )
+        rows_out.append(entry)
+        data.blocks.unpersist()
+        if records:
+            records[0].unpersist()
+            records[1].unpersist()
+        del x, y, x_test, y_test
+    return rows_out
+
+
+def _ratios(measured: Measured, scaling: list[dict], iterations: int) -> dict:
+    m = measured.median
+    largest = scaling[-1] if scaling else None
+    return {
+        "cv_vs_single_fit": m("cv/sparklab") / m("gd/sparklab"),
+        "article_cv_vs_cv": m("cv/article") / m("cv/sparklab"),
+        "article_gd_vs_gd": m("gd/article") / m("gd/sparklab"),
+        "gd_vs_empty_jobs": m("gd/sparklab") / m("gd/empty_jobs"),
+        "sequential_fits_vs_cv": m("cv/sequential_fits") / m("cv/sparklab"),
+        "gd_4e6_vs_numpy": (
+            largest["sparklab_per_iteration"] / largest["numpy_per_iteration"] if largest else None
+        ),
+        "gd_4e6_vs_numpy_rows": largest["rows"] if largest else None,
+        # Not built yet: the one-job (barrier + all-reduce) fit.
+        "one_job_vs_per_iteration": None,
+        "article_gd_vs_one_job": None,
+    }
+
+
+def machine(spark) -> dict:
+    import subprocess
+
+    memory = "?"
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    return {
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "java": java[0] if java else "?",
+        "master": spark.sparkContext.master,
+        **{name: version(name) for name in ("pyspark", "numpy", "pandas", "pyarrow")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from jobs.bench_report import write_bench_report
+    from jobs.errors import JobError
+    from jobs.inputs import wine_csv
+    from jobs.session import build_session
+
+    parser = argparse.ArgumentParser(prog="python -m jobs.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations and sizes: under 3 minutes")
+    parser.add_argument("--master", default=None)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-mllib", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        path = wine_csv(args.data)
+    except JobError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 2
+    plan = Plan.quick() if args.quick else Plan()
+    plan.mllib = not args.no_mllib
+    # 4e6 rows are ~400 MB of cached blocks: give the (local) driver JVM room for them.
+    conf = {"spark.ui.enabled": "false", "spark.driver.memory": "6g"}
+    spark = build_session(args.master, "sparklab-bench", conf=conf)
+    try:
+        result = run_bench(spark, path, plan)
+    finally:
+        spark.stop()
+    out = args.out or Path("results") / "bench" / new_run_id()
+    write_json_atomic(out / "bench.json", result)
+    report = write_bench_report(result, out)
+    for name, value in result["ratios"].items():
+        print(f"bench: {name:<28} {value if value is None else round(value, 3)}", file=sys.stderr)
+    print(f"bench: report at {report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
