@@ -365,6 +365,24 @@ def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_loc
         raise Exit("compare: some results differ from local[*] (see the report)", code=1)
 
 
-ns = Collection(
-    compare, wordcount, gd, cv, data, demo, test, lint, image, up, down, status, logs, ui, shell, submit
+@task(
+    help={
+        "quick": "fewer iterations and sizes (under 3 minutes)",
+        "on": "local (default); the cluster variant is not built yet",
+        "no_mllib": "leave Spark MLlib out",
+    }
 )
+def bench(c, quick=False, on="local", no_mllib=False):
+    """Benchmark SparkLab against the article's way, MLlib and numpy; print the ratios."""
+    if on != "local":
+        raise Exit(f"bench --on {on}: only local is available; run `./lab bench`", code=2)
+    os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
+    args = [*(["--quick"] if quick else []), *(["--no-mllib"] if no_mllib else [])]
+    result = c.run(shlex.join([PY, "-m", "jobs.bench", *args]), warn=True, pty=False)
+    if result.failed:
+        raise Exit(code=result.exited)
+
+
+ns = Collection(wordcount, gd, cv, data, demo, compare, bench, test, lint)
+for cluster_task in (image, up, down, status, logs, ui, shell, submit):
+    ns.add_task(cluster_task)

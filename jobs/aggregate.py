@@ -1,4 +1,4 @@
-"""The per-iteration all-reduce of the regression jobs: ONE Spark job."""
+"""The loop of the regression jobs: one Spark job per iteration, or one for the whole fit."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from collections.abc import Callable
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from jobs.kernels import add_partials
 
 if TYPE_CHECKING:
-    from pyspark import RDD
+    from pyspark import RDD, SparkContext
 
 
 def sum_partials(blocks: RDD, kernel: Callable[[Any], tuple]) -> tuple:
@@ -31,3 +33,106 @@ def sum_partials(blocks: RDD, kernel: Callable[[Any], tuple]) -> tuple:
 
     partials = sorted(blocks.mapPartitionsWithIndex(per_partition).collect(), key=lambda pair: pair[0])
     return reduce(add_partials, (part for _, part in partials))
+
+
+Kernel = Callable[[Any, np.ndarray], tuple]  # (block, weights) -> partial sums
+Update = Callable[[np.ndarray, tuple], np.ndarray]  # (weights, summed partials) -> next weights
+
+
+def iterate(
+    sc: SparkContext,
+    blocks: RDD,
+    kernel: Kernel,
+    initial: Callable[[], np.ndarray],
+    update: Update,
+    iterations: int,
+    *,
+    one_job: bool = False,
+) -> np.ndarray:
+    """Run `iterations` steps of `weights = update(weights, sum of kernel(block, weights))`.
+
+    Per iteration ONE Spark job with the weights broadcast, or, with
+    `one_job`, the whole loop as a single barrier job (see jobs.allreduce).
+    `initial()` may be called more than once: when a retried barrier stage
+    starts the fit over, it resets whatever `update` records.
+    """
+    if one_job:
+        return _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations)
+    weights = initial()
+    for _ in range(iterations):
+        shared = sc.broadcast(weights)
+        partials = sum_partials(blocks, lambda block, shared=shared: kernel(block, shared.value))
+        shared.destroy()
+        weights = update(weights, partials)
+    return weights
+
+
+def _flatten(parts: tuple) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(part, dtype=np.float64)) for part in parts])
+
+
+def _unflatten(flat: np.ndarray, template: tuple) -> tuple:
+    out, start = [], 0
+    for part in template:
+        shape = np.shape(part)
+        size = int(np.prod(shape)) if shape else 1
+        piece = flat[start : start + size]
+        out.append(piece.reshape(shape) if shape else float(piece[0]))
+        start += size
+    return tuple(out)
+
+
+def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:
+    from jobs.allreduce import AllReduceServer, run_task
+    from jobs.errors import JobError
+
+    partitions = blocks.getNumPartitions()
+    slots = sc.defaultParallelism
+    if slots < partitions:
+        raise JobError(
+            f"--one-job runs all {partitions} partitions at once (a barrier stage) but only {slots} task "
+            f"slots exist; use --partitions {slots} or add workers"
+        )
+    # Both kernels return (gradient shaped like the weights, then four
+    # statistics per model: train count and squared error, held-out count
+    # and squared error); that layout unflattens the summed vector.
+    weights_shape = initial().shape
+    per_model = np.zeros(weights_shape[1:])
+    template = (np.zeros(weights_shape), per_model, per_model, per_model, per_model)
+    state: dict[str, Any] = {}
+
+    def start() -> np.ndarray:
+        state["weights"], state["step"] = initial(), 0
+        return state["weights"].ravel()
+
+    def step(flat: np.ndarray) -> np.ndarray | None:
+        state["weights"] = update(state["weights"], _unflatten(flat, template))
+        state["step"] += 1
+        return None if state["step"] >= iterations else state["weights"].ravel()
+
+    host = sc.getConf().get("spark.driver.host")
+    server = AllReduceServer(host, partitions, start, step)
+    token, address, shape = server.token, server.address, weights_shape
+
+    def task(partition, items):
+        from pyspark import BarrierTaskContext
+
+        context = BarrierTaskContext.get()
+        local = list(items)
+
+        def partial(flat_weights):
+            weights = flat_weights.reshape(shape)
+            parts = reduce(add_partials, (kernel(block, weights) for block in local))
+            return _flatten(parts)
+
+        yield run_task(address, token, partition, context.taskAttemptId(), partial)
+
+    try:
+        blocks.barrier().mapPartitionsWithIndex(task).collect()
+    finally:
+        server.close()
+    if server.error is not None:
+        raise server.error
+    if state.get("step") != iterations:
+        raise JobError(f"the one-job fit stopped after {state.get('step')} of {iterations} iterations")
+    return state["weights"]

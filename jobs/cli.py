@@ -116,6 +116,7 @@ def run_gd(spark, args) -> dict[str, Any]:
         data,
         iterations=args.iterations,
         lr=args.lr,
+        one_job=args.one_job,
         on_step=progress_printer("gd", args.iterations, args.quiet),
     )
     return {
@@ -137,6 +138,7 @@ def run_cv(spark, args) -> dict[str, Any]:
         lr=args.lr,
         seed=args.seed,
         on_step=progress_printer("cv", args.iterations, args.quiet),
+        one_job=args.one_job,
     )
     return {
         **cv.to_json(result),

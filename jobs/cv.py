@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.aggregate import sum_partials
+from jobs.aggregate import iterate
 from jobs.errors import JobError
 from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
 from jobs.kernels import cv_partials, fold_ids
@@ -62,32 +62,42 @@ def cross_validate(
     lr: float = 0.1,
     seed: int = 7,
     on_step: OnStep | None = None,
+    one_job: bool = False,
 ) -> CVResult:
-    """Fit k models on the train split, all in one job per iteration."""
+    """Fit k models on the train split, all in one pass (one job) per iteration,
+    or with `one_job` the whole fit as one job."""
     check_hyperparameters(iterations=iterations, lr=lr, folds=folds)
     blocks = data.blocks.map(lambda b: cv_block(b, folds, seed)).setName("cv blocks").cache()
+    train_mse: list[np.ndarray] = []
+    val_mse: list[np.ndarray] = []
+    counts: dict[str, np.ndarray] = {}
+
+    def initial() -> np.ndarray:
+        train_mse.clear()
+        val_mse.clear()
+        return np.repeat(baseline_weights(data)[:, None], folds, axis=1)
+
+    def update(weights: np.ndarray, partials: tuple) -> np.ndarray:
+        grad, n_train, train_sse, n_val, val_sse = partials
+        if (n_val == 0).any():
+            empty = int(np.flatnonzero(n_val == 0)[0])
+            rows = int(n_train[0] + n_val[0])
+            raise JobError(f"fold {empty} holds no rows: use fewer --folds for {rows} rows")
+        counts["train"], counts["val"] = n_train, n_val
+        train_mse.append(train_sse / n_train)
+        val_mse.append(val_sse / n_val)
+        step = len(train_mse)
+        if on_step:
+            on_step(step, float(train_mse[-1].mean()), float(val_mse[-1].mean()))
+        for j in range(folds):
+            check_loss(step, train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
+        return weights - lr * grad / n_train[None, :]
+
     try:
-        weights = np.repeat(baseline_weights(data)[:, None], folds, axis=1)
-        train_mse, val_mse = [], []
-        for step in range(1, iterations + 1):
-            shared = sc.broadcast(weights)
-            grad, n_train, train_sse, n_val, val_sse = sum_partials(
-                blocks, lambda b, shared=shared: cv_partials(b.x, b.y, b.train_mask, shared.value)
-            )
-            shared.destroy()
-            if step == 1 and (n_val == 0).any():
-                empty = int(np.flatnonzero(n_val == 0)[0])
-                rows = int(n_train[0] + n_val[0])
-                raise JobError(f"fold {empty} holds no rows: use fewer --folds for {rows} rows")
-            train_mse.append(train_sse / n_train)
-            val_mse.append(val_sse / n_val)
-            if on_step:
-                on_step(step, float(train_mse[-1].mean()), float(val_mse[-1].mean()))
-            for j in range(folds):
-                check_loss(step, train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
-            weights = weights - lr * grad / n_train[None, :]
+        weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job)
     finally:
         blocks.unpersist()
+    n_train, n_val = counts["train"], counts["val"]
     train = np.array(train_mse)
     val = np.array(val_mse)
     return CVResult(
@@ -102,10 +112,15 @@ def cross_validate(
     )
 
 
+def _cv_kernel(block: CVBlock, weights: np.ndarray) -> tuple:
+    return cv_partials(block.x, block.y, block.train_mask, weights)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--one-job", action="store_true", help="run the whole fit as ONE Spark job")
 
 
 def to_json(result: CVResult) -> dict:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.aggregate import sum_partials
+from jobs.aggregate import iterate
 from jobs.errors import JobError
 from jobs.kernels import gd_partials, raw_weights
 from jobs.wine import WineData
@@ -70,25 +70,32 @@ def fit_gd(
     iterations: int = 50,
     lr: float = 0.1,
     on_step: OnStep | None = None,
+    one_job: bool = False,
 ) -> GDResult:
-    """Run `iterations` full-batch steps: w <- w - lr * X'(Xw - y) / n."""
+    """Run `iterations` full-batch steps: w <- w - lr * X'(Xw - y) / n.
+
+    One Spark job per iteration, or with `one_job` the whole fit as one job.
+    """
     check_hyperparameters(iterations=iterations, lr=lr)
-    weights = baseline_weights(data)
     train_mse: list[float] = []
     test_mse: list[float] = []
-    for step in range(1, iterations + 1):
-        shared = sc.broadcast(weights)
-        grad, n, sse, n_test, test_sse = sum_partials(
-            data.blocks,
-            lambda b, shared=shared: gd_partials(b.x_train, b.y_train, b.x_test, b.y_test, shared.value),
-        )
-        shared.destroy()
+
+    def initial() -> np.ndarray:
+        train_mse.clear()
+        test_mse.clear()
+        return baseline_weights(data)
+
+    def update(weights: np.ndarray, partials: tuple) -> np.ndarray:
+        grad, n, sse, n_test, test_sse = partials
         train_mse.append(sse / n)
         test_mse.append(test_sse / n_test)
+        step = len(train_mse)
         if on_step:
             on_step(step, train_mse[-1], test_mse[-1])
         check_loss(step, train_mse[-2] if step > 1 else None, train_mse[-1], lr)
-        weights = weights - lr * grad / n
+        return weights - lr * grad / n
+
+    weights = iterate(sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job)
     return GDResult(
         weights=weights,
         raw_weights=raw_weights(weights, data.feature_mean, data.feature_std),
@@ -97,9 +104,14 @@ def fit_gd(
     )
 
 
+def _gd_kernel(block, weights: np.ndarray) -> tuple:
+    return gd_partials(block.x_train, block.y_train, block.x_test, block.y_test, weights)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--one-job", action="store_true", help="run the whole fit as ONE Spark job")
 
 
 def to_json(result: GDResult, data: WineData) -> dict:
