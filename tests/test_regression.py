@@ -20,6 +20,14 @@ def wine(spark, wine_csv):
 
 
 @pytest.fixture(scope="module")
+def wine_two_partitions(spark, wine_csv):
+    """As many partitions as local[2] has task slots, for the one-job (barrier) fits."""
+    data = load_wine(spark, wine_csv, partitions=2)
+    yield data
+    data.blocks.unpersist()
+
+
+@pytest.fixture(scope="module")
 def reference(wine_csv):
     return split_standardize(wine_csv)
 
@@ -46,13 +54,14 @@ def test_gd_equals_numpy_iterations(spark, wine, reference):
     assert result.train_mse[-1] < result.train_mse[0]
 
 
-@pytest.mark.slow
-def test_gd_converges_to_least_squares(spark, wine, reference):
+def test_gd_converges_to_least_squares(spark, wine_two_partitions, reference):
     x, y, *_ = reference
     exact, *_ = np.linalg.lstsq(x, y, rcond=None)
     # X'X/n has eigenvalues 0.022 to 3.2 here: lr 0.6 is near the best fixed
     # step, 2 / (min + max), and 1000 steps bring the error under 1e-6.
-    result = fit_gd(spark.sparkContext, wine, iterations=1000, lr=0.6)
+    # (The one-job fit runs them in about a second; it equals the per-iteration
+    # jobs bit for bit, see below.)
+    result = fit_gd(spark.sparkContext, wine_two_partitions, iterations=1000, lr=0.6, one_job=True)
     np.testing.assert_allclose(result.weights, exact, rtol=1e-6, atol=1e-6)
 
 
@@ -107,3 +116,38 @@ def test_cv_equals_k_sequential_numpy_fits(spark, wine, reference):
 def test_bad_hyperparameters_are_refused(spark, wine, options, message):
     with pytest.raises(JobError, match=message):
         cross_validate(spark.sparkContext, wine, **options)
+
+
+def test_one_job_fit_equals_one_job_per_iteration_bit_for_bit(spark, wine_two_partitions):
+    sc, wine = spark.sparkContext, wine_two_partitions
+    tracker = sc.statusTracker()
+    per_iteration = fit_gd(sc, wine, iterations=20)
+    sc.setJobGroup("one-job-gd", "one job")
+    one_job = fit_gd(sc, wine, iterations=20, one_job=True)
+    assert len(tracker.getJobIdsForGroup("one-job-gd")) == 1
+    np.testing.assert_array_equal(one_job.weights, per_iteration.weights)
+    assert one_job.train_mse == per_iteration.train_mse
+    assert one_job.test_mse == per_iteration.test_mse
+    cv_jobs = cross_validate(sc, wine, folds=4, iterations=10)
+    cv_one = cross_validate(sc, wine, folds=4, iterations=10, one_job=True)
+    for a, b in zip(cv_jobs.folds, cv_one.folds, strict=True):
+        np.testing.assert_array_equal(a.weights, b.weights)
+        assert a.val_mse == b.val_mse
+
+
+def test_one_job_refuses_more_partitions_than_task_slots(spark, wine_csv):
+    data = load_wine(spark, wine_csv, partitions=3)  # local[2]: two slots
+    try:
+        with pytest.raises(JobError, match=r"--one-job runs all 3 partitions at once .* only 2 task slots"):
+            fit_gd(spark.sparkContext, data, iterations=5, one_job=True)
+    finally:
+        data.blocks.unpersist()
+
+
+def test_one_job_fit_stops_on_divergence_like_the_per_iteration_fit(spark, wine_csv):
+    raw = load_wine(spark, wine_csv, split=Split(standardize=False))
+    try:
+        with pytest.raises(JobError, match=r"gradient descent diverges: .* at step 2"):
+            fit_gd(spark.sparkContext, raw, iterations=10, lr=0.1, one_job=True)
+    finally:
+        raw.blocks.unpersist()
