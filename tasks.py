@@ -255,9 +255,9 @@ def image(c, base=None, force=False):
     """Build the Spark images here (debootstrap base + wheelhouse), reusing what is built."""
     from cluster import images
 
-    images.build_base(public_base=base, force=force)
-    tag = images.build_app(force=force)
-    images.check_versions(tag)
+    _cluster(images.build_base, public_base=base, force=force)
+    tag = _cluster(images.build_app, force=force)
+    _cluster(images.check_versions, tag)
     for name, size in images.image_sizes().items():
         print(f"image: {name}  {size / 1e6:,.0f} MB")
 

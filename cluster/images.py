@@ -1,9 +1,15 @@
-"""Building SparkLab's images with no registry: a debootstrap base and an app
-image installed from the host's wheelhouse, so the images carry exactly the
-host venv's versions (one lock for both)."""
+"""SparkLab's Docker images, built here with no container registry.
+
+sparklab/base:bookworm comes from debootstrap (build-base.sh) or, with
+internet, from a public Debian image (Dockerfile.base-public).
+sparklab/spark:<hash> is installed offline (`docker build --network none`)
+from the host's wheelhouse with the lock's versions, so the executors run
+exactly the host venv's Python, pyspark, numpy, pandas and pyarrow.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -12,224 +18,256 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from jobs.errors import JobError
 
 ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent / "images"
+HERE = ROOT / "cluster" / "images"
 LOCK = ROOT / "requirements.lock"
+WHEELHOUSE = Path(os.environ.get("SPARKLAB_WHEELHOUSE", Path.home() / ".cache" / "sparklab" / "wheelhouse"))
 BASE_TAG = "sparklab/base:bookworm"
 APP_REPO = "sparklab/spark"
 # What reaches the executors; the versions come from the lock.
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
+# Files of the app image: their content is part of its tag.
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.py")
+IMAGE_PYTHON = "cp311"  # Debian bookworm's python3
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+UNREACHABLE = "Docker engine not reachable: start it, or run the jobs on local[*]"
 
 
-def wheelhouse() -> Path:
-    return Path(os.environ.get("SPARKLAB_WHEELHOUSE", Path.home() / ".cache" / "sparklab" / "wheelhouse"))
+class ImageError(JobError, RuntimeError):
+    """An image cannot be built; a JobError so the CLI prints one line."""
 
 
-class ImageError(JobError):
-    """An image cannot be built or does not match the host."""
+class ImageMismatch(ImageError):
+    """The image's Python or runtime packages differ from the host's."""
 
 
-def _docker(*args: str, capture: bool = True, **kwargs) -> subprocess.CompletedProcess:
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@functools.cache
+def _engine_arch() -> str:
+    """The engine's machine (x86_64, aarch64): the image's, not the host's.
+    Raises the one-line 'not reachable' error when Docker is missing or down."""
     if not shutil.which("docker"):
-        raise ImageError(
-            "Docker engine not reachable (no `docker` command): install and start it, "
-            "or run the jobs on local[*]"
-        )
-    done = subprocess.run(["docker", *args], capture_output=capture, text=True, **kwargs)
-    if done.returncode != 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
-        raise ImageError(f"`docker {' '.join(args[:2])}` failed" + (f": {tail[0]}" if tail else ""))
-    return done
+        raise ImageError(UNREACHABLE)
+    done = subprocess.run(
+        ["docker", "version", "--format", "{{.Server.Arch}}"], capture_output=True, text=True
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise ImageError(UNREACHABLE)
+    arch = done.stdout.strip()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
 
 
-def runtime_pins(lock: Path = LOCK) -> list[str]:
+def _run(cmd: list[str], capture: bool = True, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run a command (check=True); a failure becomes a one-line ImageError."""
+    if cmd[0] == "docker":
+        _engine_arch()
+    try:
+        return subprocess.run(cmd, check=True, capture_output=capture, text=True, **kwargs)
+    except subprocess.CalledProcessError as error:
+        last = (error.stderr or "").strip().splitlines()[-1:] if capture else []
+        what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
+        raise ImageError(f"`{what}` failed" + (f": {last[0]}" if last else " (see above)")) from None
+
+
+def runtime_requirements(lock: Path = LOCK) -> list[str]:
+    """The lock's `name==version` lines for RUNTIME, in RUNTIME's order."""
     pins = {}
     for line in lock.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
         if match:
-            pins[match[1].lower()] = line.strip()
-    missing = [name for name in RUNTIME if name not in pins]
+            pins[_norm(match[1])] = f"{match[1]}=={match[2]}"
+    missing = [name for name in RUNTIME if _norm(name) not in pins]
     if missing:
         raise ImageError(f"{lock}: no pin for {', '.join(missing)}")
-    return [pins[name] for name in RUNTIME]
+    return [pins[_norm(name)] for name in RUNTIME]
+
+
+def _has_wheel(wheelhouse: Path, pin: str) -> bool:
+    name, ver = pin.split("==")
+    return any(
+        _norm(w.name.split("-")[0]) == _norm(name) and w.name.split("-")[1] == ver
+        for w in wheelhouse.glob("*.whl")
+    )
+
+
+def _resolve_offline(pins: list[str], lock: Path, wheelhouse: Path) -> list[Path] | None:
+    """The wheels an offline install of the pins takes (dependencies included),
+    or None when the wheelhouse cannot satisfy it. Same resolver as the build."""
+    offline = "install -q --dry-run --ignore-installed --no-index --only-binary=:all: --report -"
+    done = subprocess.run(
+        [*PIP, *offline.split(), "--find-links", str(wheelhouse), "-c", str(lock), *pins],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return None
+    urls = [item["download_info"]["url"] for item in json.loads(done.stdout)["install"]]
+    return [Path(url2pathname(urlparse(url).path)) for url in urls]
+
+
+def _check_platform(wheels: list[Path]) -> None:
+    """Binary wheels must fit the image (CPython 3.11, glibc Linux, the engine's
+    machine); `pip wheel` makes the host's, which differ on macOS or Windows."""
+    arch = _engine_arch()
+    for wheel in wheels:
+        py, abi, plat = wheel.name.removesuffix(".whl").split("-")[-3:]
+        if plat == "any":
+            continue
+        pythons = py.split(".")
+        fits_python = (
+            IMAGE_PYTHON in pythons
+            or (abi == "abi3" and any(p.startswith("cp3") and int(p[3:]) <= 11 for p in pythons))
+            or (abi == "none" and any(p in ("py3", "py311") for p in pythons))
+        )
+        fits_platform = any(
+            p.startswith(("manylinux", "linux_")) and p.endswith(arch) for p in plat.split(".")
+        )
+        if not (fits_python and fits_platform):
+            raise ImageError(
+                f"{wheel.name} does not fit the image ({IMAGE_PYTHON} manylinux {arch}): "
+                f"make the wheelhouse on Linux {arch} with Python 3.11"
+            )
+
+
+def ensure_wheels(lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> list[Path]:
+    """Wheels for the runtime pins and their dependencies, made once: `pip wheel`
+    runs only for pins with no wheel in the wheelhouse (pyspark's takes ~35 s)."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    pins = runtime_requirements(lock)
+    where = ["--find-links", str(wheelhouse), "-w", str(wheelhouse), "-c", str(lock)]
+
+    def make(todo: list[str]) -> None:
+        print(f"image: making wheels for {' '.join(todo)} in {wheelhouse}", file=sys.stderr)
+        _run([*PIP, "wheel", "-q", *where, *todo], capture=False)
+
+    missing = [pin for pin in pins if not _has_wheel(wheelhouse, pin)]
+    if missing:
+        make(missing)
+    wheels = _resolve_offline(pins, lock, wheelhouse)
+    if wheels is None:  # every pin has its wheel but a dependency lacks one
+        make(pins)  # present wheels are reused, so this only fetches the rest
+        wheels = _resolve_offline(pins, lock, wheelhouse)
+    if wheels is None:
+        raise ImageError(f"{wheelhouse} still lacks wheels for {' '.join(pins)} (see pip above)")
+    _check_platform(wheels)
+    return wheels
 
 
 def image_exists(tag: str) -> bool:
+    _engine_arch()
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
 def build_base(public_base: str | None = None, force: bool = False) -> str:
-    """sparklab/base:bookworm by debootstrap, or FROM a public image (needs internet)."""
+    """sparklab/base:bookworm by debootstrap (root, ~1 min), or FROM public_base
+    (e.g. debian:bookworm-slim; needs internet). Reused unless force."""
     if image_exists(BASE_TAG) and not force:
         return BASE_TAG
     if public_base:
-        _docker(
-            "build",
-            "--pull",
-            "--build-arg",
-            f"BASE={public_base}",
-            "-t",
-            BASE_TAG,
-            "-f",
-            str(HERE / "Dockerfile.base-public"),
-            str(HERE),
-            capture=False,
-        )
+        dockerfile = str(HERE / "Dockerfile.base-public")
+        args = ["--pull", "--build-arg", f"BASE={public_base}", "-t", BASE_TAG, "-f", dockerfile]
+        _run(["docker", "build", *args, str(HERE)], capture=False)
     else:
-        done = subprocess.run([str(HERE / "build-base.sh"), BASE_TAG])
-        if done.returncode != 0:
-            raise ImageError(
-                "the debootstrap base did not build (see above); with internet, "
-                "`./lab image --base debian:bookworm-slim` works too"
-            )
+        _run([str(HERE / "build-base.sh"), BASE_TAG], capture=False)
     return BASE_TAG
 
 
-def app_tag() -> str:
-    """A tag from the lock and the image's files: a change builds anew, else reuse."""
-    digest = hashlib.sha256(LOCK.read_bytes())
+def _image_id(tag: str) -> str:
+    if not image_exists(tag):
+        raise ImageError(f"no image {tag}: build it first (./lab image)")
+    return _run(["docker", "image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip()
+
+
+def app_tag(lock: Path = LOCK) -> str:
+    """sparklab/spark:<12 hex of sha256 over the lock, the image's files and the
+    base's id>: any change builds a new image, no change reuses the old one."""
+    digest = hashlib.sha256(lock.read_bytes())
     for name in APP_FILES:
-        digest.update((HERE / name).read_bytes())
-    base_id = _docker("image", "inspect", "--format", "{{.Id}}", BASE_TAG).stdout.strip()
-    digest.update(base_id.encode())
+        path = HERE / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    # A rebuilt base (security updates) must give a new app image too.
+    digest.update(_image_id(BASE_TAG).encode())
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
 
 
-def lock_pins(lock: Path = LOCK) -> dict[str, str]:
-    """Normalized name -> version, for every pin in the lock."""
-    pins = {}
-    for line in lock.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
-        if match:
-            pins[re.sub(r"[-_.]+", "_", match[1]).lower()] = match[2]
-    return pins
-
-
-def locked_wheels(house: Path, lock: Path = LOCK) -> list[Path]:
-    """The wheels in the wheelhouse that the lock pins (any of them)."""
-    pins = lock_pins(lock)
-    found = []
-    for wheel in sorted(house.glob("*.whl")):
-        name, ver = wheel.name.split("-")[:2]
-        if pins.get(re.sub(r"[-_.]+", "_", name).lower()) == ver:
-            found.append(wheel)
-    return found
-
-
-def ensure_wheels(pins: list[str], house: Path) -> list[Path]:
-    """Wheels for the runtime pins and their dependencies, made or fetched once."""
-    house.mkdir(parents=True, exist_ok=True)
-    offline = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--dry-run",
-            "--ignore-installed",
-            "--no-index",
-            "--find-links",
-            str(house),
-            "-c",
-            str(LOCK),
-            *pins,
-        ],
-        capture_output=True,
-    )
-    if offline.returncode != 0:
-        print(f"image: completing the wheelhouse {house}", file=sys.stderr)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "-q",
-                "--find-links",
-                str(house),
-                "-c",
-                str(LOCK),
-                "-w",
-                str(house),
-                *pins,
-            ],
-            check=True,
-        )
-    return locked_wheels(house)
-
-
-def build_app(force: bool = False) -> str:
-    """The app image; also tagged :latest. Returns the content tag."""
-    tag = app_tag()
+def build_app(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> str:
+    """Build sparklab/spark:<app_tag> (no network inside the build) unless it
+    exists; tag it :latest too. Returns the content tag."""
+    build_base()
+    tag = app_tag(lock)
     if image_exists(tag) and not force:
-        _docker("tag", tag, f"{APP_REPO}:latest")
+        _run(["docker", "tag", tag, f"{APP_REPO}:latest"])
         return tag
-    pins = runtime_pins()
-    wheels = ensure_wheels(pins, wheelhouse())
+    wheels = ensure_wheels(lock, wheelhouse)
     with tempfile.TemporaryDirectory(prefix="sparklab-image-") as tmp:
         context = Path(tmp)
         (context / "wheels").mkdir()
         for wheel in wheels:
             target = context / "wheels" / wheel.name
             try:
-                os.link(wheel, target)  # no copy of 450 MB when on the same file system
+                os.link(wheel, target)  # no 570 MB copy on the same file system
             except OSError:
                 shutil.copy2(wheel, target)
-        shutil.copy2(LOCK, context / "requirements.lock")
-        (context / "runtime.txt").write_text("\n".join(pins) + "\n")
+        shutil.copy2(lock, context / "requirements.lock")
+        (context / "runtime.txt").write_text("\n".join(runtime_requirements(lock)) + "\n")
         for name in APP_FILES:
-            shutil.copy2(HERE / name, context / name)
+            if (HERE / name).exists():
+                shutil.copy2(HERE / name, context / name)
+        if not (context / "entrypoint.sh").exists():  # a stand-in until one is written
+            (context / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
+            (context / "entrypoint.sh").chmod(0o755)
         print(f"image: building {tag} (no network inside the build)", file=sys.stderr)
-        _docker(
-            "build",
-            "--force-rm",  # a failed step leaves no stopped container behind
-            "--network",
-            "none",
-            "--build-arg",
-            f"BASE={BASE_TAG}",
-            "-t",
-            tag,
-            "-t",
-            f"{APP_REPO}:latest",
-            str(context),
-            capture=False,
-        )
+        # --force-rm: a failed step leaves no stopped container behind.
+        build_id = uuid.uuid4().hex
+        args = ["--network", "none", "--force-rm", "--build-arg", f"BASE={BASE_TAG}"]
+        args += ["--build-arg", f"BUILD_ID={build_id}", "-t", tag, "-t", f"{APP_REPO}:latest"]
+        _run(["docker", "build", *args, "-f", str(context / "Dockerfile"), str(context)], capture=False)
+    # The install stage is left untagged: drop this build's copy (only this
+    # one's: a concurrent build may still need its own).
+    _run(["docker", "image", "prune", "-f", "--filter", f"label=sparklab.venv-stage={build_id}"])
     return tag
 
 
 def image_sizes() -> dict[str, int]:
-    done = _docker("images", "--format", "{{json .}}", "sparklab/*")
-    sizes = {}
-    for line in done.stdout.splitlines():
-        row = json.loads(line)
-        name = f"{row['Repository']}:{row['Tag']}"
-        sizes[name] = int(_docker("image", "inspect", "--format", "{{.Size}}", name).stdout.strip())
-    return sizes
+    """repo:tag -> bytes, for every sparklab/* image."""
+    listed = _run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "sparklab/*"])
+    tags = sorted({t for t in listed.stdout.split() if not t.endswith(":<none>")})
+    if not tags:
+        return {}
+    sizes = _run(["docker", "image", "inspect", "--format", "{{.Size}}", *tags]).stdout.split()
+    return {tag: int(size) for tag, size in zip(tags, sizes, strict=True)}
 
 
 def check_versions(tag: str) -> dict[str, str]:
-    """The image's Python minor version and runtime packages must equal this venv's."""
+    """The image's Python major.minor and runtime packages must equal this
+    interpreter's; raises ImageMismatch naming each difference."""
     script = (
         "import json,sys;from importlib.metadata import version as v;"
-        f"print(json.dumps({{'python':'%d.%d'%sys.version_info[:2],"
+        "print(json.dumps({'python':'%d.%d'%sys.version_info[:2],"
         f"**{{n:v(n) for n in {list(RUNTIME)!r}}}}}))"
     )
     found = json.loads(
-        _docker("run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", script).stdout
+        _run(
+            ["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", script]
+        ).stdout
     )
-    host = {"python": "{}.{}".format(*sys.version_info[:2]), **{name: version(name) for name in RUNTIME}}
+    host = {"python": "{}.{}".format(*sys.version_info[:2]), **{n: version(n) for n in RUNTIME}}
     wrong = [
-        f"{name} {found.get(name)} in {tag}, {want} on the host"
-        for name, want in host.items()
-        if found.get(name) != want
+        f"{n} {found.get(n)} in {tag} but {want} on the host"
+        for n, want in host.items()
+        if found.get(n) != want
     ]
     if wrong:
-        raise ImageError("image and host differ: " + "; ".join(wrong) + " (rebuild: ./lab image --force)")
+        raise ImageMismatch("; ".join(wrong) + " (rebuild: ./lab image --force)")
     return found

@@ -205,3 +205,45 @@ def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, clust
     finally:
         scale(cluster, cluster.workers)
     print("\ngd seconds by workers: " + ", ".join(f"{n}: {s:.2f}" for n, s in sorted(timings.items())))
+
+
+def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine_csv, tmp_path):
+    """The one-job fit keeps its blocks in the barrier tasks; when they die,
+    Spark reruns the stage from lineage and the fit starts over: same result."""
+    iterations = 20000
+    killed = threading.Event()
+
+    def on_line(line: str) -> None:
+        if not killed.is_set() and " step 2000/" in " ".join(line.split()):
+            for container in stack.compose(
+                "ps", "-q", "worker", env=cluster.env, capture=True
+            ).stdout.split():
+                subprocess.run(
+                    ["docker", "exec", container, "pkill", "-9", "-f", r"pyspark\.daemon"],
+                    capture_output=True,
+                )
+            killed.set()
+
+    path = stack.submit(
+        "gd",
+        {"iterations": iterations, "partitions": 2, "one_job": True},
+        out=tmp_path,
+        env=cluster.env,
+        echo=False,
+        on_line=on_line,
+    )
+    assert killed.is_set(), "the fit ended before its Python workers could be killed"
+    payload = json.loads(path.read_text())
+    metrics = payload["metrics"]
+    print(
+        f"\none-job gd, {iterations} iterations, Python workers killed: {payload['seconds']:.2f} s, "
+        f"failed tasks {metrics['failed_tasks']}, stage attempts {metrics['stage_attempts']}"
+    )
+    assert metrics["failed_tasks"] >= 1, metrics
+    data = load_wine(spark, wine_csv, partitions=2)
+    try:
+        assert_gd_equal(
+            payload, fit_gd(spark.sparkContext, data, iterations=iterations, one_job=True), rtol=0
+        )
+    finally:
+        data.blocks.unpersist()
