@@ -32,6 +32,7 @@ REGRESSION_HELP = {
     "iterations": "gradient steps (default 50)",
     "lr": "learning rate (default 0.1)",
     "on_bad_lines": "error (default): stop at the first bad row; skip: skip and count them",
+    "one_job": "run the whole fit as ONE Spark job (a barrier stage with a TCP all-reduce)",
 }
 
 
@@ -94,6 +95,7 @@ def gd(
     on="local",
     partitions=None,
     on_bad_lines="error",
+    one_job=False,
 ):
     """Fit linear regression on the wine data by batch gradient descent."""
     _run_job(
@@ -108,6 +110,7 @@ def gd(
             "out": out,
             "partitions": partitions,
             "on_bad_lines": on_bad_lines,
+            "one_job": one_job,
         },
     )
 
@@ -124,6 +127,7 @@ def cv(
     on="local",
     partitions=None,
     on_bad_lines="error",
+    one_job=False,
 ):
     """Cross-validate k models at once, one pass over the data per iteration."""
     _run_job(
@@ -139,6 +143,7 @@ def cv(
             "out": out,
             "partitions": partitions,
             "on_bad_lines": on_bad_lines,
+            "one_job": one_job,
         },
     )
 

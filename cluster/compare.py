@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jobs.compare import difference
 from jobs.errors import JobError
+from jobs.metrics import SUMMARY_KEYS
 from jobs.results import write_json_atomic, write_text_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,18 +24,6 @@ JOB_OPTIONS = {
     "gd": {},
     "cv": {},
 }
-METRIC_KEYS = (
-    "jobs",
-    "stages",
-    "tasks",
-    "failed_tasks",
-    "job_seconds",
-    "input_bytes",
-    "shuffle_read_bytes",
-    "shuffle_write_bytes",
-    "executors",
-    "executors_lost",
-)
 
 
 @dataclass(frozen=True)
@@ -105,7 +94,7 @@ def compare(
                 wall,
                 None if runtime == "local[*]" else diff is None,
                 diff,
-                {k: payload.get("metrics", {}).get(k) for k in METRIC_KEYS},
+                {k: payload.get("metrics", {}).get(k) for k in SUMMARY_KEYS},
                 str(path),
             )
         )

@@ -9,6 +9,20 @@ import urllib.request
 from collections import defaultdict
 from typing import Any
 
+# The headline numbers of a run, in the order the reports show them.
+SUMMARY_KEYS = (
+    "jobs",
+    "stages",
+    "tasks",
+    "failed_tasks",
+    "job_seconds",
+    "input_bytes",
+    "shuffle_read_bytes",
+    "shuffle_write_bytes",
+    "executors",
+    "executors_lost",
+)
+
 
 def _get(base: str, path: str) -> Any:
     with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:

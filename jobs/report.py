@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jobs import plots
 from jobs.compare import difference
+from jobs.metrics import SUMMARY_KEYS
 from jobs.results import write_text_atomic
 
 Runs = dict[str, dict[str, dict]]  # runtime label -> job name -> the job's JSON
@@ -70,25 +71,13 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
             "shuffle read",
             "shuffle write",
             "executors",
+            "executors lost",
         ],
         [
             [
                 job,
                 label,
-                *(
-                    str(payload.get("metrics", {}).get(key, "-"))
-                    for key in (
-                        "jobs",
-                        "stages",
-                        "tasks",
-                        "failed_tasks",
-                        "job_seconds",
-                        "input_bytes",
-                        "shuffle_read_bytes",
-                        "shuffle_write_bytes",
-                        "executors",
-                    )
-                ),
+                *(str(payload.get("metrics", {}).get(key, "-")) for key in SUMMARY_KEYS),
             ]
             for label, jobs in runs.items()
             for job, payload in jobs.items()
