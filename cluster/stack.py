@@ -323,7 +323,7 @@ def spark_submit(
             lines.append(line.rstrip("\n"))
             if on_line:
                 on_line(lines[-1])
-            if echo:
+            if echo and not line.startswith('{"job"'):  # the container's result line: we print ours
                 print(line, end="", file=sys.stderr, flush=True)
         code = process.wait(timeout=JOB_TIMEOUT)
     except BaseException:

@@ -43,7 +43,9 @@ def collect(sc) -> dict[str, Any]:
     api = f"{base}/api/v1/applications/{sc.applicationId}"
     jobs = _get(api, "/jobs")
     stages = _get(api, "/stages?status=complete&status=failed&status=active")
-    executors = [e for e in _get(api, "/allexecutors") if e["id"] != "driver"]
+    every = _get(api, "/allexecutors")
+    # On local[*] the driver's JVM is the one executor; elsewhere it runs no tasks.
+    executors = [e for e in every if e["id"] != "driver"] or every
     stage_of = {(s["stageId"], s["attemptId"]): s for s in stages}
 
     def totals(selected_jobs: list[dict]) -> dict[str, Any]:
