@@ -87,6 +87,7 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     for ax in list(axes.flat)[len(features) :]:
         ax.set_visible(False)
     fig.suptitle("Feature distributions")
+    fig.tight_layout()
     paths.append(_save(plt, fig, out_dir / "eda_histograms.png"))
 
     levels = sorted(frame[target].unique())
@@ -101,6 +102,7 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     for ax in list(axes.flat)[len(features) :]:
         ax.set_visible(False)
     fig.suptitle(f"Each feature against {target}")
+    fig.tight_layout()
     paths.append(_save(plt, fig, out_dir / "eda_boxplots.png"))
 
     corr = frame.corr().to_numpy()

@@ -23,6 +23,10 @@ def _headline(job: str, payload: dict) -> str:
     return f"mean validation MSE {payload['final_mean_val_mse']:.6f} ({payload['k']} folds)"
 
 
+def _number(value) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -77,7 +81,7 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
             [
                 job,
                 label,
-                *(str(payload.get("metrics", {}).get(key, "-")) for key in SUMMARY_KEYS),
+                *(_number(payload.get("metrics", {}).get(key, "-")) for key in SUMMARY_KEYS),
             ]
             for label, jobs in runs.items()
             for job, payload in jobs.items()
