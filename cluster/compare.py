@@ -138,7 +138,7 @@ def plot_compare(result: dict, out_dir: Path) -> None:
 
     entries = result["entries"]
     jobs = list(dict.fromkeys(e["job"] for e in entries))
-    plt, fig, axes = _figure(1, len(jobs), figsize=(5 * len(jobs), 4), squeeze=False)
+    plt, fig, axes = _figure(1, len(jobs), figsize=(4 * len(jobs) + 3, 4), squeeze=False, sharey=True)
     for ax, job in zip(axes[0], jobs, strict=True):
         rows = [e for e in entries if e["job"] == job]
         labels = [e["runtime"] for e in rows]
@@ -152,9 +152,10 @@ def plot_compare(result: dict, out_dir: Path) -> None:
         )
         ax.set_title(job)
         ax.set_xlabel("seconds")
-        ax.invert_yaxis()
+    axes[0][0].invert_yaxis()  # shared: once, for all of them
     axes[0][0].legend(fontsize=8)
     fig.suptitle("The same jobs on each runtime")
+    fig.tight_layout()
     _save(plt, fig, out_dir / "compare.png")
 
     sized = [e for e in entries if e["workers"]]
