@@ -21,6 +21,7 @@ attempt they replace (Python's TaskContext has no stage attempt number).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 import socket
@@ -177,6 +178,10 @@ class AllReduceServer:
 
     def close(self) -> None:
         self._closed = True
+        # shutdown() wakes the thread blocked in accept() at once; close()
+        # alone would leave it there until its poll time-out.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._ready:
             self._attempt.close()
