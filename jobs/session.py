@@ -100,11 +100,6 @@ def build_session(
     return spark
 
 
-def default_partitions(spark: SparkSession) -> int:
-    """Partitions equal to the cores: each extra small task costs 5-25 ms."""
-    return max(1, spark.sparkContext.defaultParallelism)
-
-
 # --- Fail fast on a standalone cluster -------------------------------------
 # Spark itself waits forever ("Initial job has not accepted any resources")
 # when no worker can run an executor; these checks end within seconds with
