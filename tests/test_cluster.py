@@ -14,6 +14,24 @@ from jobs.wordcount import Tokenizer, counter_reference, run
 pytestmark = pytest.mark.cluster
 
 
+def raw_wordcount_submit(*spark_options: str) -> list[str]:
+    """spark-submit of the word count in the driver, past stack.submit's host-side checks."""
+    return [
+        "spark-submit",
+        "--master",
+        stack.MASTER_URL,
+        *spark_options,
+        "/sparklab/app/jobs/__main__.py",
+        "wordcount",
+        "--input",
+        "/sparklab/data/peter_piper.txt",
+        "--master",
+        stack.MASTER_URL,
+        "--out",
+        "/tmp/never",
+    ]
+
+
 def test_two_workers_are_registered_and_alive(cluster):
     state = stack.master_state(cluster.env)
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
@@ -64,21 +82,7 @@ def test_wordcount_on_the_cluster_equals_local(cluster, spark, tmp_path):
 def test_too_much_memory_fails_fast_with_what_to_do(cluster):
     started = time.perf_counter()
     done = stack.exec_driver(
-        [
-            "spark-submit",
-            "--master",
-            stack.MASTER_URL,
-            "--conf",
-            "spark.executor.memory=8g",
-            "/sparklab/app/jobs/__main__.py",
-            "wordcount",
-            "--input",
-            "/sparklab/data/peter_piper.txt",
-            "--master",
-            stack.MASTER_URL,
-            "--out",
-            "/tmp/never",
-        ],
+        raw_wordcount_submit("--conf", "spark.executor.memory=8g"),
         env=cluster.env,
         timeout=120,
     )
@@ -104,19 +108,7 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
             time.sleep(1)
         started = time.perf_counter()
         done = stack.exec_driver(
-            [
-                "spark-submit",
-                "--master",
-                stack.MASTER_URL,
-                "/sparklab/app/jobs/__main__.py",
-                "wordcount",
-                "--input",
-                "/sparklab/data/peter_piper.txt",
-                "--master",
-                stack.MASTER_URL,
-                "--out",
-                "/tmp/x",
-            ],
+            raw_wordcount_submit(),
             env=cluster.env,
             timeout=120,
         )
