@@ -268,13 +268,12 @@ def submit(
         options["data"] = container_path(wine_csv(options.get("data")))
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
-    cores = int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
     command = [
         "spark-submit",
         "--master",
         MASTER_URL,
         "--conf",
-        f"spark.cores.max={cores}",
+        f"spark.cores.max={cluster_cores(env)}",
         "/sparklab/app/jobs/__main__.py",
         job,
         "--master",
@@ -291,6 +290,57 @@ def submit(
     out.mkdir(parents=True, exist_ok=True)
     compose("cp", f"driver:{inside}/{job}.json", str(out / f"{job}.json"), env=env, capture=True)
     return out / f"{job}.json"
+
+
+def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path:
+    """Run the benchmark in the driver against the cluster; write its report to `out` on the host.
+
+    The driver writes bench.json; the host draws the report from it (the
+    images carry no plotting library). Everything lands in a temporary
+    sibling first and is renamed into place: `out` is whole or absent.
+    """
+    from jobs.bench_report import write_bench_report
+    from jobs.inputs import wine_csv
+
+    require_running(env)
+    inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
+    command = [
+        "spark-submit",
+        "--master",
+        MASTER_URL,
+        "--conf",
+        f"spark.cores.max={cluster_cores(env)}",
+        "/sparklab/app/jobs/bench.py",
+        "--master",
+        MASTER_URL,
+        "--data",
+        container_path(wine_csv(None)),
+        "--out",
+        inside,
+        "--json-only",
+        *args,
+    ]
+    code, lines = spark_submit(command, env=env)
+    if code != 0:
+        said = [line for line in lines if line.startswith("bench: error: ")]
+        raise JobError(
+            said[-1].removeprefix("bench: error: ") if said else f"bench failed on the cluster (exit {code})"
+        )
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        compose("cp", f"driver:{inside}/bench.json", str(staging / "bench.json"), env=env, capture=True)
+        write_bench_report(json.loads((staging / "bench.json").read_text()), staging)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out / "bench.md"
+
+
+def cluster_cores(env: dict[str, str] | None = None) -> int:
+    """Every core the running workers offer: what one application may take."""
+    return int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
 
 
 def spark_submit(

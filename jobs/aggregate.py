@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import reduce
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ def iterate(
 
     Per iteration ONE Spark job with the weights broadcast, or, with
     `one_job`, the whole loop as a single barrier job (see jobs.allreduce).
-    `initial()` may be called more than once: when a retried barrier stage
+    `initial()` may be called more than once: when a rerun barrier job
     starts the fit over, it resets whatever `update` records.
     """
     if one_job:
@@ -83,6 +84,8 @@ def _unflatten(flat: np.ndarray, template: tuple) -> tuple:
 
 
 def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:
+    from py4j.protocol import Py4JJavaError
+
     from jobs.allreduce import AllReduceServer, run_task
     from jobs.errors import JobError
 
@@ -127,13 +130,30 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
 
         yield run_task(address, token, partition, context.taskAttemptId(), partial)
 
+    # One stage, one job. Spark does not retry a failed barrier result stage
+    # (it aborts the job), so a lost task or executor is retried here: the
+    # job runs again, recomputing lost blocks from lineage, and the server
+    # starts the fit over with the new tasks. (A shuffle after the barrier
+    # stage would make Spark retry it, for a second stage in every fit.)
+    attempts = int(sc.getConf().get("spark.stage.maxConsecutiveAttempts", "4"))
+    barrier_job = blocks.barrier().mapPartitionsWithIndex(task)
     try:
-        # The barrier stage feeds a (tiny) shuffle on purpose: Spark retries a
-        # failed barrier stage only when it is a shuffle map stage; a failed
-        # barrier result stage aborts the job. Still one job, two stages.
-        blocks.barrier().mapPartitionsWithIndex(task).map(lambda steps: (0, steps)).reduceByKey(
-            max, numPartitions=1
-        ).collect()
+        for attempt in range(1, attempts + 1):
+            try:
+                barrier_job.collect()
+                break
+            except Py4JJavaError as error:
+                if server.error is not None:
+                    raise
+                reason = str(error.java_exception).splitlines()[0][:300]
+                if attempt == attempts:
+                    raise JobError(
+                        f"the one-job fit failed {attempts} times in a row "
+                        f"(spark.stage.maxConsecutiveAttempts); the last time: {reason}"
+                    ) from error
+                print(
+                    f"one-job fit: attempt {attempt} of {attempts} failed ({reason}); again", file=sys.stderr
+                )
     finally:
         server.close()
     if server.error is not None:

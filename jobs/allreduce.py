@@ -11,12 +11,12 @@ locally, the driver container's address on the cluster network, never a
 published port); every connection must first present the fit's random
 token (compared in constant time) before anything else is read; only raw
 float64 vectors cross the wire (no pickle); every read has a time-out, so
-a dead task cannot hang the fit. When Spark retries the barrier stage (a
-task or a worker was lost), the server drops the old tasks and starts the
-fit again from the first step with the new ones, so the result is the same
-as an undisturbed run. It tells them apart by task attempt id: Spark numbers
-tasks in launch order, so a retry's tasks all have higher ids than the
-attempt they replace (Python's TaskContext has no stage attempt number).
+a dead task cannot hang the fit. When the barrier job runs again (a task
+or a worker was lost; see jobs.aggregate), the server drops the old tasks
+and starts the fit again from the first step with the new ones, so the
+result is the same as an undisturbed run. It tells them apart by task
+attempt id: Spark numbers tasks in launch order, so a retry's tasks all
+have higher ids than the attempt they replace.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class AllReduceServer:
                     continue
                 current = self._attempt
                 if partition in current.connections:
-                    # A second task for this partition: Spark is retrying the stage.
+                    # A second task for this partition: the barrier job is running again.
                     self._floor = max(tid for tid, _ in current.connections.values()) + 1
                     current.close()
                     self._attempt = current = _Attempt({})
@@ -148,7 +148,7 @@ class AllReduceServer:
                 self._run_fit(connections)
                 return
             except (OSError, ConnectionError):
-                # A task died: Spark retries the whole barrier stage; wait for its tasks.
+                # A task died: the whole barrier job runs again; wait for its tasks.
                 with self._ready:
                     if self._attempt is attempt:
                         self._floor = max(tid for tid, _ in attempt.connections.values()) + 1

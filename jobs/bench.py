@@ -2,7 +2,8 @@
 numpy floor and Spark's own scheduling floor, measured side by side in one
 run (variants interleaved, repeated), every variant checked equal first.
 
-    python -m jobs.bench [--quick] [--master local[*]] [--out DIR]
+    python -m jobs.bench [--quick | --tiny] [--master local[*]] [--out DIR]
+    spark-submit jobs/bench.py --master spark://master:7077 ...   (the cluster, from the driver)
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ from jobs.wine import WineData, load_wine
 
 ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
 RTOL = 1e-9
+# A cached synthetic row is 13 float64 (bias, 11 features, target). The Python
+# worker that computes on a block holds a second copy, and generating one
+# briefly needs two more, so a size runs only where its share of the rows
+# takes at most a quarter of each holder's memory.
+BYTES_PER_ROW = 13 * 8
+MEMORY_SHARE = 4
 
 
 @dataclass
@@ -247,7 +254,7 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
     if frame is not None:
         frame.unpersist()
 
-    scaling = run_scaling(sc, plan, partitions, say)
+    scaling, scaling_left_out = run_scaling(sc, plan, partitions, say)
     ratios = _ratios(measured, scaling, it)
     return {
         "machine": machine(spark),
@@ -256,15 +263,41 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         "article": ARTICLE,
         "timings": measured.summary(),
         "scaling": scaling,
+        "scaling_left_out": scaling_left_out,
         "ratios": ratios,
     }
 
 
-def run_scaling(sc, plan: Plan, partitions: int, say) -> list[dict]:
-    """Seconds per iteration against rows: SparkLab's GD, numpy, the article's way."""
+def block_holders(sc) -> tuple[int, int]:
+    """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
+    from jobs.session import _megabytes, executor_count
+
+    conf = sc.getConf()
+    if sc.master.startswith("local"):
+        return 1, _megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
+    return max(1, executor_count(sc)), _megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
+
+
+def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:
+    """The sizes whose cached blocks fit the memory that holds them, and those left out."""
+    fits = [rows for rows in sizes if rows * BYTES_PER_ROW / holders <= memory / MEMORY_SHARE]
+    return fits, [rows for rows in sizes if rows not in fits]
+
+
+def run_scaling(sc, plan: Plan, partitions: int, say) -> tuple[list[dict], list[int]]:
+    """Seconds per iteration against rows: SparkLab's GD, numpy, the article's way.
+
+    Returns the measurements and the sizes left out for lack of memory."""
     rows_out = []
     steps = plan.scaling_iterations
-    for rows in plan.sizes:
+    holders, memory = block_holders(sc)
+    sizes, left_out = fitting_sizes(plan.sizes, holders, memory)
+    for rows in left_out:
+        say(
+            f"scaling: {rows:,} rows left out: ~{rows * BYTES_PER_ROW / 2**20:.0f} MB of blocks do not fit "
+            f"{holders} x {memory / 2**20:.0f} MB here (each holder may use 1/{MEMORY_SHARE})"
+        )
+    for rows in sizes:
         data = synthetic_data(sc, rows, partitions=partitions)
         x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
         w0 = baseline_weights(data)
@@ -316,7 +349,7 @@ def run_scaling(sc, plan: Plan, partitions: int, say) -> list[dict]:
             records[0].unpersist()
             records[1].unpersist()
         del x, y, x_test, y_test
-    return rows_out
+    return rows_out, left_out
 
 
 def _ratios(measured: Measured, scaling: list[dict], iterations: int) -> dict:
@@ -353,12 +386,19 @@ def machine(spark) -> dict:
     except OSError:
         pass
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    sc = spark.sparkContext
+    executors = {}
+    if not sc.master.startswith("local"):
+        count, memory_each = block_holders(sc)
+        executors = {"executors": count, "executor_memory_mb": memory_each // 2**20}
     return {
         "cores": os.cpu_count(),
         "memory": memory,
         "python": platform.python_version(),
         "java": java[0] if java else "?",
-        "master": spark.sparkContext.master,
+        "master": sc.master,
+        "task_slots": sc.defaultParallelism,
+        **executors,
         **{name: version(name) for name in ("pyspark", "numpy", "pandas", "pyarrow")},
     }
 
@@ -367,13 +407,20 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.bench_report import write_bench_report
     from jobs.errors import JobError
     from jobs.inputs import wine_csv
-    from jobs.session import build_session
+    from jobs.session import build_session, master_from_env
 
     parser = argparse.ArgumentParser(prog="python -m jobs.bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer iterations and sizes: under 3 minutes")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="fewer iterations and sizes: under 3 minutes")
+    size.add_argument("--tiny", action="store_true", help="every variant at a toy size, in seconds (tests)")
     parser.add_argument("--master", default=None)
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--json-only",
+        action="store_true",
+        help="write bench.json alone (the cluster's images have no matplotlib: the host draws the report)",
+    )
     parser.add_argument("--no-mllib", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -381,21 +428,29 @@ def main(argv: list[str] | None = None) -> int:
     except JobError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 2
-    plan = Plan.quick() if args.quick else Plan()
+    plan = Plan.tiny() if args.tiny else Plan.quick() if args.quick else Plan()
     plan.mllib = not args.no_mllib
-    # 4e6 rows are ~400 MB of cached blocks: give the (local) driver JVM room for them.
-    conf = {"spark.ui.enabled": "false", "spark.driver.memory": "6g"}
-    spark = build_session(args.master, "sparklab-bench", conf=conf)
+    master = args.master or master_from_env()
+    conf = {"spark.ui.enabled": "false"}
+    if master.startswith("local"):
+        # 4e6 rows are ~400 MB of cached blocks: give the local driver JVM room for them.
+        conf["spark.driver.memory"] = "6g"
+    try:
+        spark = build_session(master, "sparklab-bench", conf=conf)
+    except JobError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 2
     try:
         result = run_bench(spark, path, plan)
     finally:
         spark.stop()
     out = args.out or Path("results") / "bench" / new_run_id()
-    write_json_atomic(out / "bench.json", result)
-    report = write_bench_report(result, out)
+    written = write_json_atomic(out / "bench.json", result)
     for name, value in result["ratios"].items():
         print(f"bench: {name:<28} {value if value is None else round(value, 3)}", file=sys.stderr)
-    print(f"bench: report at {report}", file=sys.stderr)
+    if not args.json_only:
+        written = write_bench_report(result, out)
+    print(f"bench: written to {written}", file=sys.stderr)
     return 0
 
 

@@ -27,7 +27,7 @@ EXPLAIN = {
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "
     "one process, the memory-bandwidth floor. A lost worker still recomputes its blocks from lineage: "
-    "Spark reruns the barrier stage and the fit starts over.",
+    "the barrier job runs again and the fit starts over.",
     "gd_4e6_per_iteration_job_vs_numpy": "With one Spark job per iteration it is {v:.1f}x: every "
     "iteration unpickles each cached block from the JVM into the Python worker again.",
 }
@@ -45,7 +45,8 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
         "# SparkLab benchmark",
         "",
         f"Machine: {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['java']}, pyspark "
-        f"{m['pyspark']}, numpy {m['numpy']}; master `{m['master']}`, {result['partitions']} partitions. "
+        f"{m['pyspark']}, numpy {m['numpy']}; master `{m['master']}`{_executors(m)}, "
+        f"{result['partitions']} partitions. "
         f"Wine data, {plan['iterations']} iterations, {plan['folds']} folds, every variant run "
         f"{plan['repeats']} times, interleaved (each round runs every variant once). All variants were "
         "checked equal (to 1e-9; MLlib against the closed-form solution) before any time was kept.",
@@ -98,7 +99,21 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
             "with the rows, set by unpickling the cached blocks and by memory bandwidth; numpy in "
             "one process is the floor.",
         ]
+    for rows in result.get("scaling_left_out", []):
+        lines.append(
+            f"\n{rows:,} rows were left out: their cached blocks would not fit the memory that holds them "
+            "here (on the cluster, the executors' heaps)."
+        )
     return write_text_atomic(out_dir / "bench.md", "\n".join(lines) + "\n")
+
+
+def _executors(machine: dict) -> str:
+    if "executors" not in machine:
+        return ""
+    return (
+        f" ({machine['executors']} executors of {machine['executor_memory_mb']} MB, "
+        f"{machine['task_slots']} task slots in all; the driver in its own container)"
+    )
 
 
 def _plot_timings(timings: dict, path: Path) -> Path:

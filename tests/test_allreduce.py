@@ -90,7 +90,7 @@ def test_a_task_lost_mid_fit_restarts_the_fit_with_the_retried_tasks():
         first = start_tasks(server, first_task_id=100, die_at=(1, 7))
         for thread in first:
             thread.join(timeout=20)
-        # Spark's retry of the barrier stage: new tasks, higher task ids.
+        # The barrier job run again: new tasks, higher task ids.
         for thread in start_tasks(server, first_task_id=200):
             thread.join(timeout=20)
     finally:

@@ -1,11 +1,14 @@
 """Gradient descent and cross-validation against independent numpy references."""
 
+import os
+
 import numpy as np
 import pytest
 
+from jobs.aggregate import iterate
 from jobs.cv import cross_validate
 from jobs.errors import JobError
-from jobs.gd import fit_gd
+from jobs.gd import _gd_kernel, baseline_weights, fit_gd
 from jobs.wine import Split, load_wine
 from tests.reference import numpy_cv, numpy_gd, split_standardize
 
@@ -151,3 +154,45 @@ def test_one_job_fit_stops_on_divergence_like_the_per_iteration_fit(spark, wine_
             fit_gd(spark.sparkContext, raw, iterations=10, lr=0.1, one_job=True)
     finally:
         raw.blocks.unpersist()
+
+
+def _gd_step(weights, partials, lr=0.1):
+    grad, n, *_ = partials
+    return weights - lr * grad / n
+
+
+def test_a_barrier_task_that_dies_mid_fit_reruns_the_job_with_the_same_result(
+    spark, wine_two_partitions, tmp_path
+):
+    sc, wine = spark.sparkContext, wine_two_partitions
+    died = tmp_path / "died"
+
+    def dies_once_at_step_10(block, weights, calls=[0]):  # noqa: B006 (a per-process step counter)
+        calls[0] += 1
+        if calls[0] == 10 and not died.exists():
+            died.touch()
+            os._exit(1)  # the Python worker crashes: Spark fails the barrier stage
+        return _gd_kernel(block, weights)
+
+    def initial():
+        return baseline_weights(wine)
+
+    undisturbed = iterate(sc, wine.blocks, _gd_kernel, initial, _gd_step, 30)
+    sc.setJobGroup("one-job-rerun", "a task dies")
+    rerun = iterate(sc, wine.blocks, dies_once_at_step_10, initial, _gd_step, 30, one_job=True)
+    assert died.exists(), "no task died: the test tested nothing"
+    assert len(sc.statusTracker().getJobIdsForGroup("one-job-rerun")) == 2
+    np.testing.assert_array_equal(rerun, undisturbed)
+
+
+def test_a_barrier_task_that_always_dies_gives_up_after_the_stage_attempts(spark, wine_two_partitions):
+    sc, wine = spark.sparkContext, wine_two_partitions
+
+    def always_dies(block, weights):
+        os._exit(1)
+
+    sc.setJobGroup("one-job-gives-up", "every task dies")
+    with pytest.raises(JobError, match=r"the one-job fit failed \d+ times in a row .*: .*barrier"):
+        iterate(sc, wine.blocks, always_dies, lambda: baseline_weights(wine), _gd_step, 5, one_job=True)
+    attempts = int(sc.getConf().get("spark.stage.maxConsecutiveAttempts", "4"))
+    assert len(sc.statusTracker().getJobIdsForGroup("one-job-gives-up")) == attempts
