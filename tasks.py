@@ -170,11 +170,11 @@ def _ensure_wine_data() -> str:
     except JobError:
         from jobs.dataset import fetch_wine
 
-        print("demo: no wine data yet; downloading it (./lab data)", file=sys.stderr)
+        print("data: no wine data yet; downloading it (./lab data)", file=sys.stderr)
         try:
             return str(fetch_wine())
         except JobError as error:
-            raise Exit(f"demo: {error}", code=2) from None
+            raise Exit(f"data: {error}", code=2) from None
 
 
 def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str, dict]:
