@@ -270,12 +270,12 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
 
 def block_holders(sc) -> tuple[int, int]:
     """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
-    from jobs.session import _megabytes, executor_count
+    from jobs.session import executor_count, megabytes
 
     conf = sc.getConf()
     if sc.master.startswith("local"):
-        return 1, _megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
-    return max(1, executor_count(sc)), _megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
+        return 1, megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
+    return max(1, executor_count(sc)), megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
 
 
 def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:

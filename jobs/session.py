@@ -145,7 +145,8 @@ def executor_count(sc) -> int:
     return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
 
 
-def _megabytes(size: str) -> int:
+def megabytes(size: str) -> int:
+    """A JVM memory setting ("768m", "1g", bytes) in MB."""
     units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
     size = size.strip().lower().removesuffix("b")
     return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size) // (1024 * 1024)
@@ -160,7 +161,7 @@ def check_resources(spark: SparkSession, master: str) -> None:
     conf = sc.getConf()
     state = master_state(master)
     alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-    memory = _megabytes(conf.get("spark.executor.memory", "1g"))
+    memory = megabytes(conf.get("spark.executor.memory", "1g"))
     cores = int(conf.get("spark.executor.cores", "1"))
     largest_memory = max((w.get("memory", 0) for w in alive), default=0)
     largest_cores = max((w.get("cores", 0) for w in alive), default=0)
