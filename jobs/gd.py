@@ -1,8 +1,8 @@
 """Linear regression by batch gradient descent, the article's second job.
 
 The data is cached once as per-partition numpy blocks; each iteration
-broadcasts the weights and runs ONE job (map + reduce) that returns the
-gradient sum, the count and the train and test squared errors.
+ships the weights with its tasks and runs ONE job (map + reduce) that
+returns the gradient sum, the count and the train and test squared errors.
 
     spark-submit jobs/__main__.py gd --data data/winequality-white.csv --iterations 50
 """
@@ -95,7 +95,12 @@ def fit_gd(
         check_loss(step, train_mse[-2] if step > 1 else None, train_mse[-1], lr)
         return weights - lr * grad / n
 
-    weights = iterate(sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job)
+    # Twelve numbers ride in the task closure, which every task gets anyway;
+    # a broadcast of them would cost more than the arithmetic. (The CV job
+    # broadcasts its k models, as the article does.)
+    weights = iterate(
+        sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job, broadcast=False
+    )
     return GDResult(
         weights=weights,
         raw_weights=raw_weights(weights, data.feature_mean, data.feature_std),
