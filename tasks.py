@@ -10,11 +10,12 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from cluster.stack import flags
+from cluster import stack
 from jobs.errors import JobError
 
 ROOT = Path(__file__).resolve().parent
@@ -36,22 +37,26 @@ REGRESSION_HELP = {
 }
 
 
-def _run_job(c, job: str, on: str, options: dict) -> None:
+def _run_on(c, on: str, name: str, local_command: list[str], on_cluster: Callable[[], Path]) -> Path | None:
+    """Run `local_command` on this machine, or `on_cluster()` against the Compose cluster."""
     if on == "local":
-        command = [PY, "-m", "jobs", job, *flags(options)]
-        result = c.run(shlex.join(command), warn=True, pty=False)
+        result = c.run(shlex.join(local_command), warn=True, pty=False)
         if result.failed:
             raise Exit(code=result.exited)
-    elif on == "cluster":
-        from cluster import stack
-
+        return None
+    if on == "cluster":
         try:
-            path = stack.submit(job, options)
+            return on_cluster()
         except JobError as error:
-            raise Exit(f"{job}: {error}", code=2) from None
+            raise Exit(f"{name}: {error}", code=2) from None
+    raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
+
+
+def _run_job(c, job: str, on: str, options: dict) -> None:
+    local_command = [PY, "-m", "jobs", job, *stack.flags(options)]
+    path = _run_on(c, on, job, local_command, lambda: stack.submit(job, options))
+    if path:
         print(json.dumps({"job": job, "result": str(path)}))
-    else:
-        raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
 @task(
@@ -199,8 +204,6 @@ def demo(c, workers=2, local_only=False):
     if local_only:
         notes.append("Cluster skipped (--local-only).")
     else:
-        from cluster import stack
-
         problem = stack.engine_problem()
         if problem:
             notes.append(
@@ -270,24 +273,18 @@ def image(c, base=None, force=False):
 @task(help={"workers": "how many workers (default: SPARKLAB_WORKERS in .env, 2)"})
 def up(c, workers=None):
     """Start the cluster (building what is missing) and wait until every worker is registered."""
-    from cluster import stack
-
     _cluster(stack.up, int(workers or stack.setting("SPARKLAB_WORKERS") or 2))
 
 
 @task(help={"volumes": "also delete the event logs, recovery state and results volumes"})
 def down(c, volumes=False):
     """Stop the cluster and remove its containers."""
-    from cluster import stack
-
     _cluster(stack.down, volumes=volumes)
 
 
 @task
 def status(c):
     """Show the workers, cores, memory and applications, as the master reports them."""
-    from cluster import stack
-
     _cluster(stack.require_running)
     print(_cluster(stack.describe))
 
@@ -295,8 +292,6 @@ def status(c):
 @task(help={"service": "master, worker, driver or history (default: all)", "follow": "keep following"})
 def logs(c, service=None, follow=False):
     """Show the containers' logs."""
-    from cluster import stack
-
     _cluster(
         stack.compose,
         "logs",
@@ -310,8 +305,6 @@ def logs(c, service=None, follow=False):
 @task
 def ui(c):
     """Print the web UIs' addresses (master with workers and apps behind it, history)."""
-    from cluster import stack
-
     _cluster(stack.require_running)
     print(f"master   {stack.master_ui()}  (worker and application UIs open through it)")
     print(f"history  {stack.service_url('history', 18080)}")
@@ -320,8 +313,6 @@ def ui(c):
 @task
 def shell(c):
     """Open a pyspark shell in the driver container, against the cluster."""
-    from cluster import stack
-
     _cluster(stack.require_running)
     c.run(
         f"docker compose -f {shlex.quote(str(stack.COMPOSE_FILE))} exec driver "
@@ -385,21 +376,10 @@ def bench(c, quick=False, on="local", no_mllib=False):
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     args = [*(["--quick"] if quick else []), *(["--no-mllib"] if no_mllib else [])]
     out = ROOT / "results" / "bench" / new_run_id()
-    if on == "local":
-        command = [PY, "-m", "jobs.bench", *args, "--out", str(out)]
-        result = c.run(shlex.join(command), warn=True, pty=False)
-        if result.failed:
-            raise Exit(code=result.exited)
-    elif on == "cluster":
-        from cluster import stack
-
-        try:
-            report = stack.bench(args, out)
-        except JobError as error:
-            raise Exit(f"bench: {error}", code=2) from None
+    local_command = [PY, "-m", "jobs.bench", *args, "--out", str(out)]
+    report = _run_on(c, on, "bench", local_command, lambda: stack.bench(args, out))
+    if report:
         print(f"bench: report at {report}")
-    else:
-        raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
 ns = Collection(wordcount, gd, cv, data, demo, compare, bench, test, lint)

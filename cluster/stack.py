@@ -269,12 +269,7 @@ def submit(
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
     command = [
-        "spark-submit",
-        "--master",
-        MASTER_URL,
-        "--conf",
-        f"spark.cores.max={cluster_cores(env)}",
-        "/sparklab/app/jobs/__main__.py",
+        *submit_command("/sparklab/app/jobs/__main__.py", env),
         job,
         "--master",
         MASTER_URL,
@@ -305,12 +300,7 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
     require_running(env)
     inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
     command = [
-        "spark-submit",
-        "--master",
-        MASTER_URL,
-        "--conf",
-        f"spark.cores.max={cluster_cores(env)}",
-        "/sparklab/app/jobs/bench.py",
+        *submit_command("/sparklab/app/jobs/bench.py", env),
         "--master",
         MASTER_URL,
         "--data",
@@ -338,9 +328,10 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
     return out / "bench.md"
 
 
-def cluster_cores(env: dict[str, str] | None = None) -> int:
-    """Every core the running workers offer: what one application may take."""
-    return int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
+def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
+    """spark-submit of a script in the driver, on the cluster, with every core the workers offer."""
+    cores = int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
+    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={cores}", script]
 
 
 def spark_submit(
