@@ -1,202 +1,156 @@
 """SparkLab's tasks. `./lab --list` (or `invoke --list` in .venv) shows them.
 
 Tasks are thin: they assemble a command or call a function in `jobs/` or
-`cluster/`, where the logic and its tests live. No pyspark import up here.
+`cluster/`, where the logic and its tests live. The job tasks (wordcount,
+gd, cv) are made from the jobs' own argparse parsers (`jobs.cli`): their
+options, defaults and help live there alone. No pyspark import up here.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Task, task
 
-from cluster import stack
+from cluster import lifecycle, settings
+from jobs.cli import JOB_HELP, job_parsers, to_argv
 from jobs.errors import JobError
 
 ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
-
-COMMON_HELP = {
-    "master": "Spark master URL for --on local (default: local[*])",
-    "out": "results directory (default: results/<run-id>)",
-    "on": "where to run: local (this machine) or cluster (the Compose cluster)",
-    "partitions": "partitions of the data (default: the cores Spark has)",
-}
-REGRESSION_HELP = {
-    **COMMON_HELP,
-    "data": "the wine CSV (default: $SPARKLAB_WINE_CSV, else data/winequality-white.csv)",
-    "iterations": "gradient steps (default 50)",
-    "lr": "learning rate (default 0.1)",
-    "on_bad_lines": "error (default): stop at the first bad row; skip: skip and count them",
-    "one_job": "run the whole fit as ONE Spark job (a barrier stage with a TCP all-reduce)",
-}
+# `./lab` changes into the project; it passes the caller's directory on, so
+# that relative paths on its command line mean what the caller meant.
+CALLER_DIR = Path(os.environ.get("SPARKLAB_CALLER_DIR") or Path.cwd())
+PATH_OPTIONS = ("input", "data", "out")
+ON_HELP = "where to run: local (this machine, default) or cluster (the Compose cluster)"
 
 
-def _run_on(c, on: str, name: str, local_command: list[str], on_cluster: Callable[[], Path]) -> Path | None:
-    """Run `local_command` on this machine, or `on_cluster()` against the Compose cluster."""
+def one_line_errors(body):
+    """The one place a JobError (bad input, missing cluster) becomes a clean exit 2."""
+
+    @functools.wraps(body)
+    def wrapper(c, *args, **kwargs):
+        try:
+            return body(c, *args, **kwargs)
+        except JobError as error:
+            raise Exit(f"{body.__name__.rstrip('_')}: {error}", code=2) from None
+
+    return wrapper
+
+
+def _from_caller(options: dict) -> dict:
+    """Relative paths in path options, resolved against the caller's directory."""
+
+    def resolve(value):
+        if isinstance(value, list | tuple):
+            return [resolve(v) for v in value]
+        return value if value is None or os.path.isabs(value) else str(CALLER_DIR / value)
+
+    return {k: resolve(v) if k in PATH_OPTIONS else v for k, v in options.items()}
+
+
+def run_job(c, job: str, on: str, options: dict) -> Path | None:
+    """Run `python -m jobs JOB` here, or submit it to the Compose cluster."""
+    options = _from_caller(options)
+    # The job's own parser checks every value first, the same way on both runtimes.
+    job_parsers()[job].parse_args(to_argv(options))
     if on == "local":
-        result = c.run(shlex.join(local_command), warn=True, pty=False)
+        result = c.run(shlex.join([PY, "-m", "jobs", job, *to_argv(options)]), warn=True, pty=False)
         if result.failed:
             raise Exit(code=result.exited)
         return None
     if on == "cluster":
-        try:
-            return on_cluster()
-        except JobError as error:
-            raise Exit(f"{name}: {error}", code=2) from None
+        from cluster.submit import submit
+
+        path = submit(job, options)
+        print(json.dumps({"job": job, "result": str(path)}))
+        return path
     raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
-def _run_job(c, job: str, on: str, options: dict) -> None:
-    local_command = [PY, "-m", "jobs", job, *stack.flags(options)]
-    path = _run_on(c, on, job, local_command, lambda: stack.submit(job, options))
-    if path:
-        print(json.dumps({"job": job, "result": str(path)}))
+def _job_task(job: str) -> Task:
+    """An invoke task whose options are the job parser's: forwarded only when set."""
+    parser = job_parsers()[job]
+    params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params.append(inspect.Parameter("on", inspect.Parameter.KEYWORD_ONLY, default="local"))
+    helps, iterable = {"on": ON_HELP}, []
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        flag = action.nargs == 0
+        # Flags default to False; values to None (unset: argparse's default applies).
+        params.append(
+            inspect.Parameter(action.dest, inspect.Parameter.KEYWORD_ONLY, default=False if flag else None)
+        )
+        default = "" if flag or action.default is None else f" (default {action.default})"
+        helps[action.dest] = (action.help or "") + default
+        if action.nargs in ("+", "*"):
+            iterable.append(action.dest)
+
+    @one_line_errors
+    def body(c, on="local", **options):
+        run_job(c, job, on, options)
+
+    body.__name__ = body.__qualname__ = job
+    body.__doc__ = JOB_HELP[job]
+    body.__signature__ = inspect.Signature(params)
+    return Task(body, name=job, help=helps, iterable=iterable, auto_shortflags=False)
 
 
-@task(
-    iterable=["input"],
-    help={
-        **COMMON_HELP,
-        "input": "text file, directory or glob (repeat for more)",
-        "top": "how many of the most frequent words to list",
-        "lower": "lower-case the words",
-        "strip_punct": "strip punctuation",
-    },
-)
-def wordcount(
-    c, input, top=10, lower=False, strip_punct=False, master=None, out=None, on="local", partitions=None
-):
-    """Count words in text files with flatMap + reduceByKey."""
-    _run_job(
-        c,
-        "wordcount",
-        on,
-        {
-            "input": input or [str(ROOT / "data" / "peter_piper.txt")],
-            "top": top,
-            "lower": lower,
-            "strip_punct": strip_punct,
-            "master": master,
-            "out": out,
-            "partitions": partitions,
-        },
-    )
-
-
-@task(help=REGRESSION_HELP)
-def gd(
-    c,
-    data=None,
-    iterations=50,
-    lr=0.1,
-    master=None,
-    out=None,
-    on="local",
-    partitions=None,
-    on_bad_lines="error",
-    one_job=False,
-):
-    """Fit linear regression on the wine data by batch gradient descent."""
-    _run_job(
-        c,
-        "gd",
-        on,
-        {
-            "data": data,
-            "iterations": iterations,
-            "lr": lr,
-            "master": master,
-            "out": out,
-            "partitions": partitions,
-            "on_bad_lines": on_bad_lines,
-            "one_job": one_job,
-        },
-    )
-
-
-@task(help={**REGRESSION_HELP, "folds": "k, the number of folds and models (default 6)"})
-def cv(
-    c,
-    data=None,
-    folds=6,
-    iterations=50,
-    lr=0.1,
-    master=None,
-    out=None,
-    on="local",
-    partitions=None,
-    on_bad_lines="error",
-    one_job=False,
-):
-    """Cross-validate k models at once, one pass over the data per iteration."""
-    _run_job(
-        c,
-        "cv",
-        on,
-        {
-            "data": data,
-            "folds": folds,
-            "iterations": iterations,
-            "lr": lr,
-            "master": master,
-            "out": out,
-            "partitions": partitions,
-            "on_bad_lines": on_bad_lines,
-            "one_job": one_job,
-        },
-    )
+wordcount, gd, cv = (_job_task(job) for job in ("wordcount", "gd", "cv"))
 
 
 @task(help={"from_": "copy this local file instead of downloading (the sha256 is checked either way)"})
+@one_line_errors
 def data(c, from_=None):
-    """Download the UCI wine data (sha256 checked) into data/, or copy it --from a path."""
-    from jobs.dataset import fetch_wine
-    from jobs.errors import JobError
+    """Check the shipped wine data's sha256 (fetched only if missing or wrong), or copy it --from a path."""
+    from jobs.data.download import fetch_wine
 
-    try:
-        path = fetch_wine(source=from_)
-    except JobError as error:
-        raise Exit(f"data: {error}", code=2) from None
+    path = fetch_wine(source=from_)
     print(f"data: {path} (sha256 checked)")
 
 
 def _ensure_wine_data() -> str:
-    from jobs.errors import JobError
-    from jobs.inputs import wine_csv
+    from jobs.data.paths import wine_csv
 
     try:
         return wine_csv(None)
     except JobError:
-        from jobs.dataset import fetch_wine
+        from jobs.data.download import fetch_wine
 
         print("data: no wine data yet; downloading it (./lab data)", file=sys.stderr)
-        try:
-            return str(fetch_wine())
-        except JobError as error:
-            raise Exit(f"data: {error}", code=2) from None
+        return str(fetch_wine())
 
 
 def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str, dict]:
-    _run_job(
-        c, "wordcount", on, {"input": [str(ROOT / "data" / "peter_piper.txt")], "out": out, "master": master}
-    )
-    _run_job(c, "gd", on, {"out": out, "master": master})
-    _run_job(c, "cv", on, {"out": out, "master": master})
+    for job, options in (
+        ("wordcount", {"input": [str(ROOT / "data" / "peter_piper.txt")]}),
+        ("gd", {}),
+        ("cv", {}),
+    ):
+        run_job(c, job, on, {**options, "out": out, "master": master})
     return {job: json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd", "cv")}
 
 
-@task(help={"workers": "workers in the cluster (default 2)", "local_only": "skip the cluster"})
-def demo(c, workers=2, local_only=False):
+@task(
+    help={
+        "workers": "workers in the cluster (default: SPARKLAB_WORKERS in .env)",
+        "local_only": "skip the cluster",
+    }
+)
+@one_line_errors
+def demo(c, workers=None, local_only=False):
     """Run the three jobs on local[*] and on the Docker cluster, then write the report."""
-    from jobs.report import write_report
-    from jobs.results import new_run_id
+    from jobs.report.files import new_run_id
+    from jobs.report.run_report import write_report
 
+    workers = int(workers or settings.default_workers())
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     run_dir = ROOT / "results" / new_run_id()
     runs = {"local[*]": _run_all_jobs(c, "local", run_dir / "local")}
@@ -204,14 +158,14 @@ def demo(c, workers=2, local_only=False):
     if local_only:
         notes.append("Cluster skipped (--local-only).")
     else:
-        problem = stack.engine_problem()
+        problem = settings.engine_problem()
         if problem:
             notes.append(
                 f"No cluster run: {problem}. With Docker running, `./lab demo` brings the "
                 f"cluster up and runs the jobs there too (`./lab up` starts it alone)."
             )
         else:
-            stack.up(workers=workers)
+            lifecycle.up(workers=workers)
             runs[f"cluster ({workers} workers)"] = _run_all_jobs(c, "cluster", run_dir / "cluster")
     report = write_report(run_dir, runs, notes)
     for note in notes:
@@ -245,90 +199,83 @@ def lint(c):
 # --- The Compose cluster ----------------------------------------------------
 
 
-def _cluster(action, *args, **kwargs):
-    """Call cluster.stack, turning its one-line errors into a clean exit."""
-    try:
-        return action(*args, **kwargs)
-    except JobError as error:
-        raise Exit(f"{action.__name__}: {error}", code=2) from None
-
-
 @task(
     help={
         "base": "build the base from this public image (needs internet) instead of debootstrap",
         "force": "rebuild even if the images exist",
     }
 )
+@one_line_errors
 def image(c, base=None, force=False):
     """Build the Spark images here (debootstrap base + wheelhouse), reusing what is built."""
     from cluster import images
 
-    _cluster(images.build_base, public_base=base, force=force)
-    tag = _cluster(images.build_app, force=force)
-    _cluster(images.check_versions, tag)
+    images.build_base(public_base=base, force=force)
+    tag = images.build_app(force=force)
+    images.check_versions(tag)
     for name, size in images.image_sizes().items():
         print(f"image: {name}  {size / 1e6:,.0f} MB")
 
 
-@task(help={"workers": "how many workers (default: SPARKLAB_WORKERS in .env, 2)"})
+@task(help={"workers": "how many workers (default: SPARKLAB_WORKERS in .env)"})
+@one_line_errors
 def up(c, workers=None):
     """Start the cluster (building what is missing) and wait until every worker is registered."""
-    _cluster(stack.up, int(workers or stack.setting("SPARKLAB_WORKERS") or 2))
+    lifecycle.up(None if workers is None else int(workers))
 
 
 @task(help={"volumes": "also delete the event logs, recovery state and results volumes"})
+@one_line_errors
 def down(c, volumes=False):
     """Stop the cluster and remove its containers."""
-    _cluster(stack.down, volumes=volumes)
+    lifecycle.down(volumes=volumes)
 
 
 @task
+@one_line_errors
 def status(c):
     """Show the workers, cores, memory and applications, as the master reports them."""
-    _cluster(stack.require_running)
-    print(_cluster(stack.describe))
+    lifecycle.require_running()
+    print(lifecycle.describe())
 
 
 @task(help={"service": "master, worker, driver or history (default: all)", "follow": "keep following"})
+@one_line_errors
 def logs(c, service=None, follow=False):
     """Show the containers' logs."""
-    _cluster(
-        stack.compose,
-        "logs",
-        "--tail",
-        "200",
-        *(["--follow"] if follow else []),
-        *([service] if service else []),
+    lifecycle.compose(
+        "logs", "--tail", "200", *(["--follow"] if follow else []), *([service] if service else [])
     )
 
 
 @task
+@one_line_errors
 def ui(c):
     """Print the web UIs' addresses (master with workers and apps behind it, history)."""
-    _cluster(stack.require_running)
-    print(f"master   {stack.master_ui()}  (worker and application UIs open through it)")
-    print(f"history  {stack.service_url('history', 18080)}")
+    lifecycle.require_running()
+    print(f"master   {lifecycle.master_ui()}  (worker and application UIs open through it)")
+    print(f"history  {lifecycle.service_url('history', 18080)}")
 
 
 @task
+@one_line_errors
 def shell(c):
     """Open a pyspark shell in the driver container, against the cluster."""
-    _cluster(stack.require_running)
+    lifecycle.require_running()
     c.run(
-        f"docker compose -f {shlex.quote(str(stack.COMPOSE_FILE))} exec driver "
-        f"pyspark --master {stack.MASTER_URL}",
+        shlex.join(settings.compose_command("exec", "driver", "pyspark", "--master", settings.MASTER_URL)),
         pty=True,
     )
 
 
 @task(help={"job": "wordcount, gd or cv", "args": "the job's options, quoted: --args '--iterations 10'"})
+@one_line_errors
 def submit(c, job, args=""):
     """Submit a job to the cluster: `submit gd --args '--iterations 20'` (same options as local)."""
-    from jobs.cli import build_parser
-
-    parsed = vars(build_parser().parse_args([job, *shlex.split(args)]))
-    parsed.pop("job")
-    _run_job(c, job, "cluster", parsed)
+    if job not in JOB_HELP:
+        raise Exit(f"submit: no job {job!r}; the jobs are {', '.join(JOB_HELP)}", code=2)
+    parsed = vars(job_parsers()[job].parse_args(shlex.split(args)))
+    run_job(c, job, "cluster", parsed)
 
 
 @task(
@@ -339,23 +286,21 @@ def submit(c, job, args=""):
         "no_local_cluster": "leave local-cluster out",
     }
 )
+@one_line_errors
 def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_local_cluster=False):
     """Run the jobs on local[*], local-cluster and the cluster at each size; report side by side."""
-    from cluster.compare import compare as run_compare
-    from jobs.results import new_run_id
+    from cluster.comparison import compare as run_compare
+    from jobs.report.files import new_run_id
 
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     out = ROOT / "results" / "compare" / new_run_id()
-    try:
-        result = run_compare(
-            jobs.split(","),
-            [int(n) for n in workers.split(",")],
-            out,
-            compose=not no_compose,
-            local_cluster=not no_local_cluster,
-        )
-    except JobError as error:
-        raise Exit(f"compare: {error}", code=2) from None
+    result = run_compare(
+        jobs.split(","),
+        [int(n) for n in workers.split(",")],
+        out,
+        compose=not no_compose,
+        local_cluster=not no_local_cluster,
+    )
     print(f"compare: report at {out / 'report.md'}")
     if not result["all_equal"]:
         raise Exit("compare: some results differ from local[*] (see the report)", code=1)
@@ -369,17 +314,24 @@ def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_loc
         "no_mllib": "leave Spark MLlib out",
     }
 )
+@one_line_errors
 def bench(c, quick=False, on="local", no_mllib=False):
     """Benchmark SparkLab against the article's way, MLlib and numpy; print the ratios."""
-    from jobs.results import new_run_id
+    from jobs.report.files import new_run_id
 
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     args = [*(["--quick"] if quick else []), *(["--no-mllib"] if no_mllib else [])]
     out = ROOT / "results" / "bench" / new_run_id()
-    local_command = [PY, "-m", "jobs.bench", *args, "--out", str(out)]
-    report = _run_on(c, on, "bench", local_command, lambda: stack.bench(args, out))
-    if report:
-        print(f"bench: report at {report}")
+    if on == "local":
+        result = c.run(shlex.join([PY, "-m", "jobs.bench", *args, "--out", str(out)]), warn=True, pty=False)
+        if result.failed:
+            raise Exit(code=result.exited)
+    elif on == "cluster":
+        from cluster.submit import bench as bench_on_cluster
+
+        print(f"bench: report at {bench_on_cluster(args, out)}")
+    else:
+        raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
 ns = Collection(wordcount, gd, cv, data, demo, compare, bench, test, lint)

@@ -24,9 +24,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from cluster.settings import ROOT, engine_problem
 from jobs.errors import JobError
 
-ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "cluster" / "images"
 LOCK = ROOT / "requirements.lock"
 WHEELHOUSE = Path(os.environ.get("SPARKLAB_WHEELHOUSE", Path.home() / ".cache" / "sparklab" / "wheelhouse"))
@@ -38,7 +38,6 @@ RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.py")
 IMAGE_PYTHON = "cp311"  # Debian bookworm's python3
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-UNREACHABLE = "Docker engine not reachable: start it, or run the jobs on local[*]"
 
 
 class ImageError(JobError, RuntimeError):
@@ -56,14 +55,16 @@ def _norm(name: str) -> str:
 @functools.cache
 def _engine_arch() -> str:
     """The engine's machine (x86_64, aarch64): the image's, not the host's.
-    Raises the one-line 'not reachable' error when Docker is missing or down."""
-    if not shutil.which("docker"):
-        raise ImageError(UNREACHABLE)
+    Raises a one-line ImageError when Docker is missing or down (the check
+    `cluster.settings.engine_problem` shared with the lifecycle)."""
+    problem = engine_problem()
+    if problem:
+        raise ImageError(f"{problem}: start it, or run the jobs on local[*]")
     done = subprocess.run(
         ["docker", "version", "--format", "{{.Server.Arch}}"], capture_output=True, text=True
     )
     if done.returncode != 0 or not done.stdout.strip():
-        raise ImageError(UNREACHABLE)
+        raise ImageError("the Docker engine does not say its architecture (`docker version` failed)")
     arch = done.stdout.strip()
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
 

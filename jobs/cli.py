@@ -18,46 +18,114 @@ from pathlib import Path
 from typing import Any
 
 from jobs import cv, gd, wordcount
+from jobs.data.paths import PROJECT_DIR, expand_inputs, wine_csv
 from jobs.errors import JobError
-from jobs.inputs import expand_inputs, wine_csv
-from jobs.results import new_run_id, write_json_atomic
-from jobs.session import build_session, master_from_env
+from jobs.report.files import new_run_id, write_json_atomic
+from jobs.runtime.session import build_session, master_from_env
 
 JOBS = ("wordcount", "gd", "cv")
 RESULTS_DIR = Path("results")
 
 
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--master", default=None, help="Spark master URL (default: $SPARKLAB_MASTER, else local[*])"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="results directory (default: results/<run-id>)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="partitions of the data (default: the cores Spark has)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _add_wordcount_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input",
+        nargs="+",
+        default=[str(PROJECT_DIR / "data" / "peter_piper.txt")],
+        metavar="PATH_OR_GLOB",
+        help="text files, directories or globs (default: the article's data/peter_piper.txt)",
+    )
+    parser.add_argument("--top", type=int, default=10, help="how many of the most frequent words to list")
+    parser.add_argument("--lower", action="store_true", help="lower-case the words")
+    parser.add_argument("--strip-punct", action="store_true", help="strip punctuation")
+
+
+def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> None:
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="the ;-separated CSV, target last (default: $SPARKLAB_WINE_CSV, else data/)",
+    )
+    if folds:
+        parser.add_argument("--folds", type=int, default=6, help="k, the number of folds and models")
+    parser.add_argument("--iterations", type=int, default=50, help="gradient steps")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
+    parser.add_argument(
+        "--one-job",
+        action="store_true",
+        help="run the whole fit as ONE Spark job (a barrier stage with a TCP all-reduce)",
+    )
+    parser.add_argument(
+        "--on-bad-lines",
+        choices=("error", "skip"),
+        default="error",
+        help="error: stop at the first bad row; skip: skip and count them",
+    )
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of rows held out for test")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the row hash behind the split and folds")
+    parser.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="use raw feature units (the step size must then be tiny)",
+    )
+
+
+JOB_HELP = {
+    "wordcount": "Count words in text files with flatMap + reduceByKey.",
+    "gd": "Fit linear regression on the wine data by batch gradient descent.",
+    "cv": "Cross-validate k models at once, one pass over the data per iteration.",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The one owner of every job option, its default and its help (tasks.py reads it)."""
     parser = argparse.ArgumentParser(prog="python -m jobs", description=__doc__)
     sub = parser.add_subparsers(dest="job", required=True, metavar="JOB")
-    for name, module, help_text in (
-        ("wordcount", wordcount, "count words in text files"),
-        ("gd", gd, "linear regression by batch gradient descent"),
-        ("cv", cv, "k-fold cross-validation, k models in one pass"),
-    ):
-        job_parser = sub.add_parser(name, help=help_text)
-        job_parser.add_argument(
-            "--master", default=None, help="Spark master URL (default: $SPARKLAB_MASTER or local[*])"
-        )
-        job_parser.add_argument(
-            "--out", type=Path, default=None, help="results directory (default: results/<run-id>)"
-        )
-        job_parser.add_argument("--partitions", type=int, default=None, help="default: the cores Spark has")
-        job_parser.add_argument("--quiet", action="store_true", help="no progress lines")
-        module.add_arguments(job_parser)
-        if name != "wordcount":
-            job_parser.add_argument(
-                "--data", default=None, help="the CSV (default: $SPARKLAB_WINE_CSV or data/)"
-            )
-            job_parser.add_argument("--on-bad-lines", choices=("error", "skip"), default="error")
-            job_parser.add_argument("--test-fraction", type=float, default=0.2)
-            job_parser.add_argument("--seed", type=int, default=7)
-            job_parser.add_argument(
-                "--no-standardize",
-                action="store_true",
-                help="use raw feature units (the step size must then be tiny)",
-            )
+    for name, help_text in JOB_HELP.items():
+        job_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "wordcount":
+            _add_wordcount_options(job_parser)
+        else:
+            _add_regression_options(job_parser, folds=name == "cv")
+        _add_common_options(job_parser)
     return parser
+
+
+def job_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Each job's own parser, by job name."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def to_argv(options: dict[str, Any]) -> list[str]:
+    """The inverse of the parser: `--name value` for every option that is set
+    (None, False and [] are left out; True is a bare flag; lists give several values)."""
+    args: list[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None or value is False or value == []:
+            continue
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, list | tuple):
+            args += [flag, *map(str, value)]
+        else:
+            args += [flag, str(value)]
+    return args
 
 
 def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None:
@@ -77,11 +145,11 @@ def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None
 
 
 def _load(spark, args):
-    from jobs.wine import Split, load_wine
+    from jobs.data.table import Split, load_table
 
     spark.sparkContext.setJobGroup("load", "read, check and split the data")
     split = Split(test_fraction=args.test_fraction, seed=args.seed, standardize=not args.no_standardize)
-    return load_wine(
+    return load_table(
         spark, args.data, split=split, partitions=args.partitions, on_bad_lines=args.on_bad_lines
     ), split
 
@@ -171,7 +239,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     if not 0 < args.test_fraction < 1:
         raise JobError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     args.data = wine_csv(args.data)
-    from jobs.wine import read_header
+    from jobs.data.table import read_header
 
     read_header(args.data)
 
@@ -204,7 +272,7 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
 
 def spark_metrics(spark) -> dict[str, Any]:
     """Spark's own account of the run; a failure to read it never fails the job."""
-    from jobs import metrics
+    from jobs.runtime import metrics
 
     try:
         return metrics.collect(spark.sparkContext)

@@ -7,17 +7,17 @@ k-1 models whose validation fold it is not in, the k models broadcast.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.aggregate import iterate
+from jobs.data.rows import fold_ids
+from jobs.data.table import Block, RegressionData
 from jobs.errors import JobError
+from jobs.fit.kernels import Partials, cv_partials
+from jobs.fit.loop import iterate
 from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
-from jobs.kernels import cv_partials, fold_ids
-from jobs.wine import Block, WineData
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -55,7 +55,7 @@ def cv_block(block: Block, folds: int, seed: int) -> CVBlock:
 
 def cross_validate(
     sc: SparkContext,
-    data: WineData,
+    data: RegressionData,
     *,
     folds: int = 6,
     iterations: int = 50,
@@ -77,21 +77,22 @@ def cross_validate(
         val_mse.clear()
         return np.repeat(baseline_weights(data)[:, None], folds, axis=1)
 
-    def update(weights: np.ndarray, partials: tuple) -> np.ndarray:
-        grad, n_train, train_sse, n_val, val_sse = partials
+    def update(weights: np.ndarray, partials: Partials) -> np.ndarray:
+        # Per model j: its training rows, and its validation fold as "held out".
+        n_train, n_val = partials.train_count, partials.held_out_count
         if (n_val == 0).any():
             empty = int(np.flatnonzero(n_val == 0)[0])
             rows = int(n_train[0] + n_val[0])
             raise JobError(f"fold {empty} holds no rows: use fewer --folds for {rows} rows")
         counts["train"], counts["val"] = n_train, n_val
-        train_mse.append(train_sse / n_train)
-        val_mse.append(val_sse / n_val)
+        train_mse.append(partials.train_sse / n_train)
+        val_mse.append(partials.held_out_sse / n_val)
         step = len(train_mse)
         if on_step:
             on_step(step, float(train_mse[-1].mean()), float(val_mse[-1].mean()))
         for j in range(folds):
             check_loss(step, train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
-        return weights - lr * grad / n_train[None, :]
+        return weights - lr * partials.gradient / n_train[None, :]
 
     try:
         weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job)
@@ -112,15 +113,8 @@ def cross_validate(
     )
 
 
-def _cv_kernel(block: CVBlock, weights: np.ndarray) -> tuple:
+def _cv_kernel(block: CVBlock, weights: np.ndarray) -> Partials:
     return cv_partials(block.x, block.y, block.train_mask, weights)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument("--iterations", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--one-job", action="store_true", help="run the whole fit as ONE Spark job")
 
 
 def to_json(result: CVResult) -> dict:

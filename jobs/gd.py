@@ -9,7 +9,6 @@ returns the gradient sum, the count and the train and test squared errors.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.aggregate import iterate
+from jobs.data.table import RegressionData
 from jobs.errors import JobError
-from jobs.kernels import gd_partials, raw_weights
-from jobs.wine import WineData
+from jobs.fit.kernels import Partials, gd_partials, raw_weights
+from jobs.fit.loop import iterate
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -56,7 +55,7 @@ def check_loss(step: int, previous: float | None, current: float, lr: float) -> 
         )
 
 
-def baseline_weights(data: WineData) -> np.ndarray:
+def baseline_weights(data: RegressionData) -> np.ndarray:
     """The article's starting point: the mean target as bias, zero slopes."""
     weights = np.zeros(len(data.feature_names) + 1)
     weights[0] = data.target_mean
@@ -65,7 +64,7 @@ def baseline_weights(data: WineData) -> np.ndarray:
 
 def fit_gd(
     sc: SparkContext,
-    data: WineData,
+    data: RegressionData,
     *,
     iterations: int = 50,
     lr: float = 0.1,
@@ -85,15 +84,15 @@ def fit_gd(
         test_mse.clear()
         return baseline_weights(data)
 
-    def update(weights: np.ndarray, partials: tuple) -> np.ndarray:
-        grad, n, sse, n_test, test_sse = partials
-        train_mse.append(sse / n)
-        test_mse.append(test_sse / n_test)
+    def update(weights: np.ndarray, partials: Partials) -> np.ndarray:
+        n = partials.train_count
+        train_mse.append(partials.train_sse / n)
+        test_mse.append(partials.held_out_sse / partials.held_out_count)
         step = len(train_mse)
         if on_step:
             on_step(step, train_mse[-1], test_mse[-1])
         check_loss(step, train_mse[-2] if step > 1 else None, train_mse[-1], lr)
-        return weights - lr * grad / n
+        return weights - lr * partials.gradient / n
 
     # Twelve numbers ride in the task closure, which every task gets anyway;
     # a broadcast of them would cost more than the arithmetic. (The CV job
@@ -109,17 +108,11 @@ def fit_gd(
     )
 
 
-def _gd_kernel(block, weights: np.ndarray) -> tuple:
+def _gd_kernel(block, weights: np.ndarray) -> Partials:
     return gd_partials(block.x_train, block.y_train, block.x_test, block.y_test, weights)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--iterations", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--one-job", action="store_true", help="run the whole fit as ONE Spark job")
-
-
-def to_json(result: GDResult, data: WineData) -> dict:
+def to_json(result: GDResult, data: RegressionData) -> dict:
     return {
         "weights": result.weights,
         "raw_weights": result.raw_weights,

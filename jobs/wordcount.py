@@ -5,7 +5,6 @@ spark-submit jobs/__main__.py wordcount --input 'data/peter_piper.txt' --top 10
 
 from __future__ import annotations
 
-import argparse
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,13 +82,6 @@ def counter_reference(texts: Iterable[str], tokenizer: Tokenizer) -> dict[str, i
         for line in text.splitlines():
             counter.update(tokenizer(line))
     return dict(counter)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", nargs="+", required=True, metavar="PATH_OR_GLOB")
-    parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--lower", action="store_true")
-    parser.add_argument("--strip-punct", action="store_true")
 
 
 def to_json(result: WordCountResult) -> dict:

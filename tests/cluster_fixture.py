@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster import stack
+from cluster import lifecycle, settings
 
 # testcontainers' reaper (Ryuk) is a public image this machine cannot pull;
 # teardown is guaranteed by the fixture's finally instead.
@@ -41,7 +41,7 @@ class Cluster:
 
 @contextmanager
 def running_cluster(workers: int = 2):
-    problem = stack.engine_problem()
+    problem = settings.engine_problem()
     if problem:
         message = f"cluster tests need Docker: {problem}"
         if cluster_required():
@@ -49,13 +49,13 @@ def running_cluster(workers: int = 2):
         pytest.skip(message)
     from testcontainers.compose import DockerCompose
 
-    stack.ensure_secret()
-    tag = stack.ensure_images()
-    env = stack.compose_env(workers, project=f"sparklab-test-{uuid.uuid4().hex[:8]}")
+    lifecycle.ensure_secret()
+    tag = lifecycle.ensure_images()
+    env = settings.compose_env(workers, project=f"sparklab-test-{uuid.uuid4().hex[:8]}")
     env |= {"SPARKLAB_IMAGE": tag, "SPARKLAB_MASTER_UI_PORT": "", "SPARKLAB_HISTORY_PORT": ""}
     saved = dict(os.environ)
     os.environ.update(env)  # DockerCompose runs `docker compose` with this process's environment
-    compose = DockerCompose(str(stack.ROOT), compose_file_name="docker-compose.yml", wait=True)
+    compose = DockerCompose(str(settings.ROOT), compose_file_name="docker-compose.yml", wait=True)
     cluster = Cluster(compose, env, workers)
     try:
         try:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from jobs.inputs import WINE_DEFAULT, WINE_ENV
+from jobs.data.paths import WINE_DEFAULT, WINE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def spark():
-    from jobs.session import build_session
+    from jobs.runtime.session import build_session
 
     # local[2], not local: one thread would hide partitioning bugs.
     session = build_session("local[2]", "sparklab-tests", conf={"spark.ui.enabled": "false"})

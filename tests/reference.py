@@ -1,4 +1,4 @@
-"""Independent numpy references for the regression jobs (no Spark, no jobs.wine).
+"""Independent numpy references for the regression jobs (no Spark, no jobs.data.table).
 
 Only the split and fold *definitions* (a hash of the row index) are shared
 with the jobs: they are what "the same split" means, not the arithmetic under test.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jobs.kernels import fold_ids, holdout_mask
+from jobs.data.rows import fold_ids, holdout_mask
 
 
 def read_xy(path: str) -> tuple[np.ndarray, np.ndarray]:

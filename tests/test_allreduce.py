@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from jobs.allreduce import AllReduceServer, run_task
+from jobs.fit.allreduce import AllReduceServer, run_task
 
 PARTITIONS = 3
 STEPS = 40

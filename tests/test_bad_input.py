@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from jobs.data.table import load_table
 from jobs.errors import JobError
-from jobs.wine import load_wine
 
 
 @pytest.mark.parametrize(
@@ -20,20 +20,20 @@ from jobs.wine import load_wine
 )
 def test_bad_rows_name_file_line_and_problem(spark, write_csv, rows, message):
     with pytest.raises(JobError, match=message):
-        load_wine(spark, write_csv(rows))
+        load_table(spark, write_csv(rows))
 
 
 def test_empty_file_is_refused(spark, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
     with pytest.raises(JobError, match=r"empty.csv: the file is empty"):
-        load_wine(spark, str(path))
+        load_table(spark, str(path))
 
 
 def test_skip_counts_bad_rows(spark, write_csv):
     good = [f"{i};{i % 3};{i % 5};{i % 7 + 0.5 * i}" for i in range(40)]
     path = write_csv([*good[:10], "1;2;3", *good[10:20], "x;1;2;3", *good[20:]])
-    data = load_wine(spark, path, on_bad_lines="skip")
+    data = load_table(spark, path, on_bad_lines="skip")
     assert data.skipped_lines == 2
     assert [line for line, _ in data.skipped_examples] == [12, 23]
     assert data.n_train + data.n_test == 40

@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 
-from jobs.bench import Plan, run_bench
-from jobs.bench_report import write_bench_report
-from jobs.synthetic import TRUE_WEIGHTS, synthetic_arrays, synthetic_data
+from jobs.bench.bench_report import write_bench_report
+from jobs.bench.suite import Plan, run_bench
+from jobs.data.synthetic import TRUE_WEIGHTS, synthetic_arrays, synthetic_data
 
 
 def test_bench_runs_every_variant_and_reports_ratios(spark, wine_csv, tmp_path):

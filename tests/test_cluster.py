@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cluster import stack
+from cluster import lifecycle, settings, submit
 from jobs.errors import JobError
 from jobs.wordcount import Tokenizer, counter_reference, run
 
@@ -15,25 +15,25 @@ pytestmark = pytest.mark.cluster
 
 
 def raw_wordcount_submit(*spark_options: str) -> list[str]:
-    """spark-submit of the word count in the driver, past stack.submit's host-side checks."""
+    """spark-submit of the word count in the driver, past submit.submit's host-side checks."""
     return [
         "spark-submit",
         "--master",
-        stack.MASTER_URL,
+        settings.MASTER_URL,
         *spark_options,
         "/sparklab/app/jobs/__main__.py",
         "wordcount",
         "--input",
         "/sparklab/data/peter_piper.txt",
         "--master",
-        stack.MASTER_URL,
+        settings.MASTER_URL,
         "--out",
         "/tmp/never",
     ]
 
 
 def test_two_workers_are_registered_and_alive(cluster):
-    state = stack.master_state(cluster.env)
+    state = lifecycle.master_state(cluster.env)
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert state["status"] == "ALIVE"
     assert len(alive) == 2, f"{state['workers']}\n{cluster.logs()}"
@@ -42,7 +42,7 @@ def test_two_workers_are_registered_and_alive(cluster):
 
 def test_published_ports_bind_to_loopback_only(cluster):
     for service, port in (("master", 8080), ("history", 18080)):
-        address = stack.service_url(service, port, cluster.env)
+        address = lifecycle.service_url(service, port, cluster.env)
         assert address.startswith("http://127.0.0.1:"), address
 
 
@@ -51,12 +51,12 @@ def test_rest_submission_server_is_off(cluster):
         "import socket,sys\ns=socket.socket();s.settimeout(3)\n"
         "sys.exit(0 if s.connect_ex(('master',6066)) else 1)"
     )
-    done = stack.exec_driver(["python", "-c", probe], env=cluster.env)
+    done = lifecycle.exec_driver(["python", "-c", probe], env=cluster.env)
     assert done.returncode == 0, "something listens on the master's REST port 6066"
 
 
 def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
-    result = stack.probe(env=cluster.env)
+    result = lifecycle.probe(env=cluster.env)
     assert result["mismatches"] == []
     assert len(result["nodes"]) == 2, result["nodes"]
     assert all(found == result["driver"] for found in result["nodes"].values())
@@ -64,24 +64,24 @@ def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
 
 def test_wordcount_on_the_cluster_equals_local(cluster, spark, tmp_path):
     started = time.perf_counter()
-    path = stack.submit(
+    path = submit.submit(
         "wordcount", {"input": ["data/peter_piper.txt"], "top": 5}, out=tmp_path, env=cluster.env, echo=False
     )
     cluster_seconds = time.perf_counter() - started
     remote = json.loads(path.read_text())
-    local = run(spark, [str(stack.ROOT / "data" / "peter_piper.txt")], top=5)
+    local = run(spark, [str(settings.ROOT / "data" / "peter_piper.txt")], top=5)
     print(f"\nwordcount: cluster {cluster_seconds:.1f} s (submit to result), job {remote['seconds']:.2f} s")
-    assert remote["master"] == stack.MASTER_URL
+    assert remote["master"] == settings.MASTER_URL
     assert remote["counts"] == local.counts
     assert remote["counts"] == counter_reference(
-        [(stack.ROOT / "data" / "peter_piper.txt").read_text()], Tokenizer()
+        [(settings.ROOT / "data" / "peter_piper.txt").read_text()], Tokenizer()
     )
     assert [tuple(pair) for pair in remote["top"]] == local.top
 
 
 def test_too_much_memory_fails_fast_with_what_to_do(cluster):
     started = time.perf_counter()
-    done = stack.exec_driver(
+    done = lifecycle.exec_driver(
         raw_wordcount_submit("--conf", "spark.executor.memory=8g"),
         env=cluster.env,
         timeout=120,
@@ -95,19 +95,19 @@ def test_too_much_memory_fails_fast_with_what_to_do(cluster):
 def test_a_cluster_that_is_down_is_reported_with_what_to_run(cluster):
     env = {**cluster.env, "COMPOSE_PROJECT_NAME": "sparklab-test-not-started"}
     with pytest.raises(JobError, match=r"the cluster is not running: run `./lab up`"):
-        stack.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=env, echo=False)
+        submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=env, echo=False)
 
 
 def test_no_live_workers_fails_fast_with_what_to_run(cluster):
     """Last in this module: it stops the workers (and starts them again)."""
-    stack.compose("stop", "worker", env=cluster.env)
+    lifecycle.compose("stop", "worker", env=cluster.env)
     try:
         deadline = time.monotonic() + 90
-        while any(w["state"] == "ALIVE" for w in stack.master_state(cluster.env)["workers"]):
+        while any(w["state"] == "ALIVE" for w in lifecycle.master_state(cluster.env)["workers"]):
             assert time.monotonic() < deadline, "the master still lists live workers after 90 s"
             time.sleep(1)
         started = time.perf_counter()
-        done = stack.exec_driver(
+        done = lifecycle.exec_driver(
             raw_wordcount_submit(),
             env=cluster.env,
             timeout=120,
@@ -120,6 +120,6 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
         )
         assert seconds < 30, f"took {seconds:.0f} s"
         with pytest.raises(JobError, match=r"the cluster has no worker running: run `./lab up`"):
-            stack.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
+            submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
     finally:
-        stack.compose("up", "-d", "--wait", env=cluster.env)
+        lifecycle.compose("up", "-d", "--wait", env=cluster.env)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from jobs.kernels import Moments, cv_partials, fold_ids, holdout_mask, parse_lines, raw_weights
+from jobs.data.rows import Moments, fold_ids, holdout_mask, parse_lines
+from jobs.fit.kernels import cv_partials, raw_weights
 
 COLUMNS = ["a", "b", "y"]
 

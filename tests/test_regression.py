@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from jobs.aggregate import iterate
 from jobs.cv import cross_validate
+from jobs.data.table import Split, load_table
 from jobs.errors import JobError
+from jobs.fit.loop import iterate
 from jobs.gd import _gd_kernel, baseline_weights, fit_gd
-from jobs.wine import Split, load_wine
 from tests.reference import numpy_cv, numpy_gd, split_standardize
 
 RTOL = 1e-9  # the same arithmetic, summed in another order
@@ -17,7 +17,7 @@ RTOL = 1e-9  # the same arithmetic, summed in another order
 
 @pytest.fixture(scope="module")
 def wine(spark, wine_csv):
-    data = load_wine(spark, wine_csv, partitions=3)
+    data = load_table(spark, wine_csv, partitions=3)
     yield data
     data.blocks.unpersist()
 
@@ -25,7 +25,7 @@ def wine(spark, wine_csv):
 @pytest.fixture(scope="module")
 def wine_two_partitions(spark, wine_csv):
     """As many partitions as local[2] has task slots, for the one-job (barrier) fits."""
-    data = load_wine(spark, wine_csv, partitions=2)
+    data = load_table(spark, wine_csv, partitions=2)
     yield data
     data.blocks.unpersist()
 
@@ -69,7 +69,7 @@ def test_gd_converges_to_least_squares(spark, wine_two_partitions, reference):
 
 
 def test_the_same_split_and_result_whatever_the_partitioning(spark, wine_csv, wine):
-    other = load_wine(spark, wine_csv, partitions=1)
+    other = load_table(spark, wine_csv, partitions=1)
     try:
         a = fit_gd(spark.sparkContext, wine, iterations=5)
         b = fit_gd(spark.sparkContext, other, iterations=5)
@@ -80,7 +80,7 @@ def test_the_same_split_and_result_whatever_the_partitioning(spark, wine_csv, wi
 
 
 def test_unscaled_features_diverge_and_the_job_refuses(spark, wine_csv):
-    raw = load_wine(spark, wine_csv, split=Split(standardize=False))
+    raw = load_table(spark, wine_csv, split=Split(standardize=False))
     try:
         with pytest.raises(JobError, match=r"gradient descent diverges: train MSE went from .* at step 2"):
             fit_gd(spark.sparkContext, raw, iterations=10, lr=0.1)
@@ -139,7 +139,7 @@ def test_one_job_fit_equals_one_job_per_iteration_bit_for_bit(spark, wine_two_pa
 
 
 def test_one_job_refuses_more_partitions_than_task_slots(spark, wine_csv):
-    data = load_wine(spark, wine_csv, partitions=3)  # local[2]: two slots
+    data = load_table(spark, wine_csv, partitions=3)  # local[2]: two slots
     try:
         with pytest.raises(JobError, match=r"--one-job runs all 3 partitions at once .* only 2 task slots"):
             fit_gd(spark.sparkContext, data, iterations=5, one_job=True)
@@ -148,7 +148,7 @@ def test_one_job_refuses_more_partitions_than_task_slots(spark, wine_csv):
 
 
 def test_one_job_fit_stops_on_divergence_like_the_per_iteration_fit(spark, wine_csv):
-    raw = load_wine(spark, wine_csv, split=Split(standardize=False))
+    raw = load_table(spark, wine_csv, split=Split(standardize=False))
     try:
         with pytest.raises(JobError, match=r"gradient descent diverges: .* at step 2"):
             fit_gd(spark.sparkContext, raw, iterations=10, lr=0.1, one_job=True)

@@ -12,10 +12,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from cluster import stack
+from cluster import lifecycle, settings, submit
 from jobs.cv import cross_validate
+from jobs.data.table import load_table
 from jobs.gd import fit_gd
-from jobs.wine import load_wine
 from jobs.wordcount import Tokenizer, run
 
 pytestmark = pytest.mark.cluster
@@ -27,13 +27,13 @@ CV = {"folds": 4, "iterations": 20}
 @pytest.fixture(scope="module")
 def local_results(spark, wine_csv):
     """The reference: the same jobs on local[2] with the same partitioning (2)."""
-    data = load_wine(spark, wine_csv, partitions=2)
+    data = load_table(spark, wine_csv, partitions=2)
     try:
         gd = fit_gd(spark.sparkContext, data, **GD)
         cv = cross_validate(spark.sparkContext, data, **CV)
     finally:
         data.blocks.unpersist()
-    words = run(spark, [str(stack.ROOT / "data" / "peter_piper.txt")], tokenizer=Tokenizer())
+    words = run(spark, [str(settings.ROOT / "data" / "peter_piper.txt")], tokenizer=Tokenizer())
     return {"gd": gd, "cv": cv, "wordcount": words}
 
 
@@ -47,7 +47,7 @@ def cluster_results(cluster, tmp_path_factory):
         ("cv", {**CV, "partitions": 2}),
     ):
         started = time.perf_counter()
-        path = stack.submit(job, options, out=out, env=cluster.env, echo=False)
+        path = submit.submit(job, options, out=out, env=cluster.env, echo=False)
         results[job] = json.loads(path.read_text())
         print(
             f"\n{job} on the cluster: {time.perf_counter() - started:.1f} s whole, "
@@ -84,7 +84,7 @@ def test_word_count_collect_is_one_job_of_two_stages(cluster_results):
 def test_transformations_alone_run_no_job(spark):
     tracker = spark.sparkContext.statusTracker()
     spark.sparkContext.setJobGroup("lazy", "transformations only")
-    lines = spark.sparkContext.textFile(str(stack.ROOT / "data" / "peter_piper.txt"))
+    lines = spark.sparkContext.textFile(str(settings.ROOT / "data" / "peter_piper.txt"))
     pairs = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(lambda a, b: a + b)
     assert tracker.getJobIdsForGroup("lazy") == []
     pairs.collect()
@@ -107,7 +107,7 @@ def test_one_cv_iteration_reads_the_cached_data_once(cluster_results):
 
 def test_history_server_lists_every_finished_application(cluster, cluster_results):
     wanted = {payload["app_id"] for payload in cluster_results.values()}
-    url = stack.service_url("history", 18080, cluster.env) + "/api/v1/applications?status=completed"
+    url = lifecycle.service_url("history", 18080, cluster.env) + "/api/v1/applications?status=completed"
     deadline = time.monotonic() + 60
     while True:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -124,7 +124,7 @@ def _kill_one_worker_at(step: int, env: dict[str, str]):
 
     def on_line(line: str) -> None:
         if not killed.is_set() and f" step {step}/" in line.replace("  ", " "):
-            ids = stack.compose("ps", "-q", "worker", env=env, capture=True).stdout.split()
+            ids = lifecycle.compose("ps", "-q", "worker", env=env, capture=True).stdout.split()
             subprocess.run(["docker", "kill", "--signal", "KILL", ids[0]], check=True, capture_output=True)
             killed.set()
 
@@ -136,9 +136,9 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, 
     options = {**(GD if job == "gd" else CV), "partitions": 2, "iterations": 40}
     on_line, killed = _kill_one_worker_at(5, cluster.env)
     try:
-        path = stack.submit(job, options, out=tmp_path, env=cluster.env, echo=False, on_line=on_line)
+        path = submit.submit(job, options, out=tmp_path, env=cluster.env, echo=False, on_line=on_line)
     finally:
-        stack.compose("up", "-d", "--wait", "--scale", f"worker={cluster.workers}", env=cluster.env)
+        lifecycle.compose("up", "-d", "--wait", "--scale", f"worker={cluster.workers}", env=cluster.env)
     assert killed.is_set(), "the job ended before a worker could be killed"
     payload = json.loads(path.read_text())
     metrics = payload["metrics"]
@@ -148,7 +148,7 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, 
     )
     assert metrics["executors_lost"] >= 1, metrics
     # The reference: the same 40 iterations on local[2], undisturbed.
-    data = load_wine(spark, wine_csv, partitions=2)
+    data = load_table(spark, wine_csv, partitions=2)
     try:
         if job == "gd":
             assert_gd_equal(payload, fit_gd(spark.sparkContext, data, iterations=40))
@@ -161,13 +161,13 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, 
 
 
 def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path):
-    before = {w["id"] for w in stack.master_state(cluster.env)["workers"] if w["state"] == "ALIVE"}
-    stack.compose("restart", "master", env=cluster.env)
+    before = {w["id"] for w in lifecycle.master_state(cluster.env)["workers"] if w["state"] == "ALIVE"}
+    lifecycle.compose("restart", "master", env=cluster.env)
     deadline = time.monotonic() + 120
     alive: set[str] = set()
     while time.monotonic() < deadline:
         try:
-            state = stack.master_state(cluster.env)
+            state = lifecycle.master_state(cluster.env)
             alive = {w["id"] for w in state["workers"] if w["state"] == "ALIVE"}
             if state["status"] == "ALIVE" and len(alive) >= cluster.workers:
                 break
@@ -176,7 +176,7 @@ def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path
         time.sleep(1)
     assert len(alive) >= cluster.workers, f"workers after the restart: {alive}\n{cluster.logs()}"
     assert before <= alive, "the recovered master should know the same workers (FILESYSTEM recovery)"
-    path = stack.submit(
+    path = submit.submit(
         "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, echo=False
     )
     assert json.loads(path.read_text())["counts"]["peck"] == 5
@@ -185,7 +185,7 @@ def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path
 def scale(cluster, workers: int) -> None:
     """Resize the running cluster; the master's readiness then waits for `workers`."""
     env = {**cluster.env, "SPARKLAB_WORKERS": str(workers)}
-    stack.compose("up", "-d", "--wait", "--scale", f"worker={workers}", env=env)
+    lifecycle.compose("up", "-d", "--wait", "--scale", f"worker={workers}", env=env)
 
 
 def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, cluster_results, tmp_path):
@@ -194,7 +194,7 @@ def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, clust
     try:
         for workers in (1, 3):
             scale(cluster, workers)
-            path = stack.submit("gd", GD, out=tmp_path / str(workers), env=cluster.env, echo=False)
+            path = submit.submit("gd", GD, out=tmp_path / str(workers), env=cluster.env, echo=False)
             payload = json.loads(path.read_text())
             timings[workers] = payload["seconds"]
             assert payload["metrics"]["executors"] == workers, payload["metrics"]
@@ -215,7 +215,7 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
 
     def on_line(line: str) -> None:
         if not killed.is_set() and " step 2000/" in " ".join(line.split()):
-            for container in stack.compose(
+            for container in lifecycle.compose(
                 "ps", "-q", "worker", env=cluster.env, capture=True
             ).stdout.split():
                 subprocess.run(
@@ -224,7 +224,7 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
                 )
             killed.set()
 
-    path = stack.submit(
+    path = submit.submit(
         "gd",
         {"iterations": iterations, "partitions": 2, "one_job": True},
         out=tmp_path,
@@ -240,7 +240,7 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
         f"failed tasks {metrics['failed_tasks']}, jobs {metrics['jobs']}"
     )
     assert metrics["failed_tasks"] >= 1, metrics
-    data = load_wine(spark, wine_csv, partitions=2)
+    data = load_table(spark, wine_csv, partitions=2)
     try:
         assert_gd_equal(
             payload, fit_gd(spark.sparkContext, data, iterations=iterations, one_job=True), rtol=0
@@ -253,9 +253,9 @@ def test_bench_runs_on_the_cluster_and_the_host_draws_its_report(cluster, tmp_pa
     """`./lab bench --on cluster` at a toy size: every variant checked equal in
     the driver container, against the two workers; the report lands whole."""
     out = tmp_path / "bench"
-    report = stack.bench(["--tiny", "--no-mllib"], out, env=cluster.env)
+    report = submit.bench(["--tiny", "--no-mllib"], out, env=cluster.env)
     result = json.loads((out / "bench.json").read_text())
-    assert result["machine"]["master"] == stack.MASTER_URL
+    assert result["machine"]["master"] == settings.MASTER_URL
     assert result["machine"]["executors"] == cluster.workers
     assert result["partitions"] == cluster.workers
     assert "gd/sparklab_one_job" in result["timings"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from jobs.data.paths import expand_inputs
 from jobs.errors import JobError
-from jobs.inputs import expand_inputs
 from jobs.wordcount import Tokenizer, counter_reference, run, top_words
 
 PETER_PIPER = Path(__file__).resolve().parent.parent / "data" / "peter_piper.txt"

@@ -19,6 +19,15 @@ write_conf() {
   {
     echo "spark.authenticate true"
     printf 'spark.authenticate.secret %s\n' "$(cat "$secret_file")"
+    # RPC and block transfers encrypted, with an authenticated cipher:
+    # Spark's default, AES/CTR, is unauthenticated (CVE-2025-55039).
+    # Shuffle and spill files on disk are encrypted too. .env's
+    # SPARKLAB_ENCRYPTION=false turns all three off (for a comparison only).
+    if [ "${SPARKLAB_ENCRYPTION:-true}" = true ]; then
+      echo "spark.network.crypto.enabled true"
+      echo "spark.network.crypto.cipher AES/GCM/NoPadding"
+      echo "spark.io.encryption.enabled true"
+    fi
     echo "spark.master.rest.enabled false"
     echo "spark.master.ui.decommission.allow.mode DENY"
     echo "spark.deploy.defaultCores ${SPARKLAB_DEFAULT_CORES:-1}"

@@ -20,7 +20,8 @@ def main(role: str) -> int:
     if role == "master":
         state = get_json("http://127.0.0.1:8080/json/")
         alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-        wanted = int(os.environ.get("SPARKLAB_WORKERS", "1"))
+        # Set by docker-compose.yml from .env, the one source of the worker count.
+        wanted = int(os.environ["SPARKLAB_WORKERS"])
         ready = state.get("status") == "ALIVE" and len(alive) >= wanted
         print(f"master {state.get('status')}, {len(alive)}/{wanted} workers alive")
         return 0 if ready else 1
@@ -39,6 +40,6 @@ def main(role: str) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1]))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError) as error:
         print(f"not ready: {error}")
         sys.exit(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 from jobs.errors import JobError
 
 WINE_ENV = "SPARKLAB_WINE_CSV"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 WINE_DEFAULT = PROJECT_DIR / "data" / "winequality-white.csv"
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobs.plots import _figure, _save
-from jobs.results import write_text_atomic
+from jobs.report.charts import figure, save_png
+from jobs.report.files import write_text_atomic
 
 EXPLAIN = {
     "cv_vs_single_fit": "k models in one pass cost {v:.2f}x one model's fit (the article: 3.5x). The pass "
@@ -117,7 +117,7 @@ def _executors(machine: dict) -> str:
 
 
 def _plot_timings(timings: dict, path: Path) -> Path:
-    plt, fig, axes = _figure(1, 2, figsize=(12, 4))
+    plt, fig, axes = figure(1, 2, figsize=(12, 4))
     for ax, group in zip(axes, ("gd", "cv"), strict=True):
         names = [n for n in timings if n.startswith(group + "/")]
         ax.barh([n.split("/", 1)[1] for n in names], [timings[n]["median"] for n in names], color="steelblue")
@@ -125,11 +125,11 @@ def _plot_timings(timings: dict, path: Path) -> Path:
         ax.set_xlabel("median seconds (log)")
         ax.set_title("gradient descent" if group == "gd" else "cross-validation")
         ax.invert_yaxis()
-    return _save(plt, fig, path)
+    return save_png(plt, fig, path)
 
 
 def _plot_scaling(scaling: list[dict], path: Path) -> Path:
-    plt, fig, ax = _figure(figsize=(6, 4))
+    plt, fig, ax = figure(figsize=(6, 4))
     for name in ("sparklab", "one_job", "numpy", "article"):
         points = [(e["rows"], e[f"{name}_per_iteration"]) for e in scaling if f"{name}_per_iteration" in e]
         if points:
@@ -143,4 +143,4 @@ def _plot_scaling(scaling: list[dict], path: Path) -> Path:
     )
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(plt, fig, path)
+    return save_png(plt, fig, path)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # jobs/
 DEFAULT_MASTER = "local[*]"
 
 # Settings applied to every session (local and cluster alike, so comparisons
@@ -41,8 +41,23 @@ def master_from_env() -> str:
     return os.environ.get("SPARKLAB_MASTER", DEFAULT_MASTER)
 
 
+# What executors never import: the command lines, the benchmark's drivers
+# and the reports (matplotlib) run on the driver or the host only.
+HOST_ONLY = ("__main__.py", "cli.py", "bench/", "report/", "data/download.py")
+
+
+def executor_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """The package's modules that executors need, as paths relative to its parent."""
+    modules = []
+    for source in sorted(package_dir.rglob("*.py")):
+        inside = source.relative_to(package_dir).as_posix()
+        if not any(inside == skip or inside.startswith(skip) for skip in HOST_ONLY):
+            modules.append(f"{package_dir.name}/{inside}")
+    return modules
+
+
 def package_zip(directory: Path | None = None) -> Path:
-    """Zip the `jobs` package so that executors can import it (`addPyFile`).
+    """Zip what executors import of the `jobs` package (`addPyFile`).
 
     Spark serves the file from where it lies until the driver exits, so the
     temporary directory is removed at exit, not before.
@@ -52,8 +67,8 @@ def package_zip(directory: Path | None = None) -> Path:
         atexit.register(shutil.rmtree, directory, True)
     target = directory / "sparklab_jobs.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for source in sorted(PACKAGE_DIR.glob("*.py")):
-            archive.write(source, f"jobs/{source.name}")
+        for module in executor_modules():
+            archive.write(PACKAGE_DIR.parent / module, module)
     return target
 
 
@@ -85,10 +100,14 @@ def build_session(
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     if master.startswith("spark://"):
+        from jobs.runtime.standalone import check_standalone_master
+
         check_standalone_master(master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(log_level)
     if master.startswith("spark://"):
+        from jobs.runtime.standalone import check_resources
+
         try:
             check_resources(spark, master)
         except BaseException:
@@ -98,46 +117,6 @@ def build_session(
     # everywhere (local too) so that every runtime runs the very same code.
     spark.sparkContext.addPyFile(str(package_zip()))
     return spark
-
-
-# --- Fail fast on a standalone cluster -------------------------------------
-# Spark itself waits forever ("Initial job has not accepted any resources")
-# when no worker can run an executor; these checks end within seconds with
-# a message that says what to run instead.
-
-EXECUTOR_WAIT_SECONDS = 30.0
-
-
-def master_web_url(master: str) -> str:
-    host = master.removeprefix("spark://").split(",")[0].rsplit(":", 1)[0]
-    return os.environ.get("SPARKLAB_MASTER_WEBUI", f"http://{host}:8080")
-
-
-def master_state(master: str) -> dict:
-    import json
-    import urllib.request
-
-    from jobs.errors import JobError
-
-    url = master_web_url(master) + "/json/"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return json.load(response)
-    except OSError as error:
-        raise JobError(
-            f"the Spark master at {master} does not answer ({url}: {error}); run `./lab up`"
-        ) from None
-
-
-def check_standalone_master(master: str) -> None:
-    from jobs.errors import JobError
-
-    state = master_state(master)
-    alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-    if state.get("status") != "ALIVE":
-        raise JobError(f"the Spark master at {master} is {state.get('status')}; run `./lab up`")
-    if not alive:
-        raise JobError(f"the Spark master at {master} has no live workers; run `./lab up`")
 
 
 def executor_count(sc) -> int:
@@ -150,42 +129,3 @@ def megabytes(size: str) -> int:
     units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
     size = size.strip().lower().removesuffix("b")
     return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size) // (1024 * 1024)
-
-
-def check_resources(spark: SparkSession, master: str) -> None:
-    """Refuse an executor no worker can hold, then wait (bounded) for one to start."""
-
-    from jobs.errors import JobError
-
-    sc = spark.sparkContext
-    conf = sc.getConf()
-    state = master_state(master)
-    alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-    memory = megabytes(conf.get("spark.executor.memory", "1g"))
-    cores = int(conf.get("spark.executor.cores", "1"))
-    largest_memory = max((w.get("memory", 0) for w in alive), default=0)
-    largest_cores = max((w.get("cores", 0) for w in alive), default=0)
-    if memory > largest_memory or cores > largest_cores:
-        raise JobError(
-            f"each executor asks for {cores} cores and {memory} MB, but the largest live worker "
-            f"offers {largest_cores} cores and {largest_memory} MB; ask for less "
-            f"(spark.executor.cores / spark.executor.memory) or raise SPARKLAB_WORKER_CORES / "
-            f"SPARKLAB_WORKER_MEMORY in .env and run `./lab up`"
-        )
-    if not wait_for_executors(sc, 1):
-        raise JobError(
-            f"no executor started within {EXECUTOR_WAIT_SECONDS:.0f} s on {master} "
-            f"(workers busy or gone?); see `./lab status`, or restart with `./lab up`"
-        )
-
-
-def wait_for_executors(sc, count: int, timeout: float = EXECUTOR_WAIT_SECONDS) -> bool:
-    """Wait (bounded) until `count` executors are registered; False on time-out."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while executor_count(sc) < count:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True

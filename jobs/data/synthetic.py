@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.kernels import holdout_mask
-from jobs.wine import Block, WineData
+from jobs.data.rows import holdout_mask
+from jobs.data.table import Block, RegressionData
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -53,7 +53,7 @@ def synthetic_arrays(rows: int, partitions: int, seed: int, test_fraction: float
     )
 
 
-def synthetic_data(sc: SparkContext, rows: int, *, partitions: int, seed: int = 1) -> WineData:
+def synthetic_data(sc: SparkContext, rows: int, *, partitions: int, seed: int = 1) -> RegressionData:
     """Cached blocks of synthetic rows (already standardized), ready for `fit_gd`."""
     blocks = (
         sc.parallelize(range(partitions), partitions)
@@ -64,7 +64,7 @@ def synthetic_data(sc: SparkContext, rows: int, *, partitions: int, seed: int = 
     n_train, y_sum = blocks.map(lambda b: (len(b.y_train), float(b.y_train.sum()))).reduce(
         lambda a, b: (a[0] + b[0], a[1] + b[1])
     )
-    return WineData(
+    return RegressionData(
         path=f"synthetic:{rows}:{seed}",
         feature_names=[f"x{j}" for j in range(1, FEATURES + 1)],
         target_name="y",

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from jobs.kernels import fold_ids
+from jobs.data.rows import fold_ids
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
 
-    from jobs.wine import WineData
+    from jobs.data.table import RegressionData
 
 
-def records(data: WineData) -> tuple[RDD, RDD]:
+def records(data: RegressionData) -> tuple[RDD, RDD]:
     """Train and test records `(x_with_bias, y, row_index)`, one per row, cached."""
     train = data.blocks.flatMap(
         lambda b: [(x, y, i) for x, y, i in zip(b.x_train, b.y_train, b.train_index, strict=True)]

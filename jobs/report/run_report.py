@@ -6,10 +6,10 @@ import platform
 import time
 from pathlib import Path
 
-from jobs import plots
-from jobs.compare import difference
-from jobs.metrics import SUMMARY_KEYS
-from jobs.results import write_text_atomic
+from jobs.report import charts
+from jobs.report.equality import difference
+from jobs.report.files import write_text_atomic
+from jobs.runtime.metrics import SUMMARY_KEYS
 
 Runs = dict[str, dict[str, dict]]  # runtime label -> job name -> the job's JSON
 
@@ -106,7 +106,7 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
 
     if "gd" in reference:
         gd = reference["gd"]
-        plots.plot_gd(gd, out_dir / "gd_loss.png")
+        charts.plot_gd(gd, out_dir / "gd_loss.png")
         lines += [
             "## Linear regression by gradient descent",
             "",
@@ -131,7 +131,7 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
                 + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]),
                 "",
             ]
-        plots.plot_eda(gd["data"], out_dir)
+        charts.plot_eda(gd["data"], out_dir)
         lines += [
             "## The data",
             "",
@@ -145,7 +145,7 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
 
     if "cv" in reference:
         cv = reference["cv"]
-        plots.plot_cv(cv, out_dir / "cv_loss.png")
+        charts.plot_cv(cv, out_dir / "cv_loss.png")
         lines += [
             f"## {cv['k']}-fold cross-validation, the k models in one pass",
             "",

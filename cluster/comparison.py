@@ -12,12 +12,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jobs.compare import difference
+from cluster.settings import ROOT
+from jobs.cli import to_argv
 from jobs.errors import JobError
-from jobs.metrics import SUMMARY_KEYS
-from jobs.results import write_json_atomic, write_text_atomic
+from jobs.report.equality import difference
+from jobs.report.files import write_json_atomic, write_text_atomic
+from jobs.runtime.metrics import SUMMARY_KEYS
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLUSTER = "local-cluster[2,1,1024]"
 JOB_OPTIONS = {
     "wordcount": {"input": [str(ROOT / "data" / "peter_piper.txt")]},
@@ -40,8 +41,6 @@ class Entry:
 
 
 def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, float, Path]:
-    from cluster.stack import flags
-
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -54,7 +53,7 @@ def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, fl
             "--out",
             str(out),
             "--quiet",
-            *flags(options),
+            *to_argv(options),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -67,10 +66,10 @@ def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, fl
 
 
 def run_compose(job: str, workers: int, out: Path, options: dict) -> tuple[dict, float, Path]:
-    from cluster import stack
+    from cluster.submit import submit
 
     started = time.perf_counter()
-    path = stack.submit(job, {**options, "quiet": True}, out=out, echo=False)
+    path = submit(job, {**options, "quiet": True}, out=out, echo=False)
     return json.loads(path.read_text()), time.perf_counter() - started, path
 
 
@@ -78,7 +77,7 @@ def compare(
     jobs: list[str], workers: list[int], out_dir: Path, *, compose: bool = True, local_cluster: bool = True
 ) -> dict:
     """Run every job on every runtime; returns (and writes) compare.json's content."""
-    from cluster import stack
+    from cluster import lifecycle, settings
 
     entries: list[Entry] = []
     reference: dict[str, dict] = {}
@@ -109,12 +108,12 @@ def compare(
                 reference[job] = payload
             record(job, label, None, payload, wall, path)
     notes = []
-    problem = stack.engine_problem() if compose else "not asked for (--no-compose)"
+    problem = settings.engine_problem() if compose else "not asked for (--no-compose)"
     if problem:
         notes.append(f"No Compose cluster: {problem}.")
     else:
         for n in workers:
-            stack.up(workers=n)
+            lifecycle.up(workers=n)
             for job in jobs:
                 payload, wall, path = run_compose(job, n, out_dir / f"compose-{n}", JOB_OPTIONS[job])
                 record(job, f"compose, {n} worker{'s' * (n > 1)}", n, payload, wall, path)
@@ -134,11 +133,11 @@ def _slug(label: str) -> str:
 
 
 def plot_compare(result: dict, out_dir: Path) -> None:
-    from jobs.plots import _figure, _save
+    from jobs.report.charts import figure, save_png
 
     entries = result["entries"]
     jobs = list(dict.fromkeys(e["job"] for e in entries))
-    plt, fig, axes = _figure(1, len(jobs), figsize=(4 * len(jobs) + 3, 4), squeeze=False, sharey=True)
+    plt, fig, axes = figure(1, len(jobs), figsize=(4 * len(jobs) + 3, 4), squeeze=False, sharey=True)
     for ax, job in zip(axes[0], jobs, strict=True):
         rows = [e for e in entries if e["job"] == job]
         labels = [e["runtime"] for e in rows]
@@ -156,18 +155,18 @@ def plot_compare(result: dict, out_dir: Path) -> None:
     axes[0][0].legend(fontsize=8)
     fig.suptitle("The same jobs on each runtime")
     fig.tight_layout()
-    _save(plt, fig, out_dir / "compare.png")
+    save_png(plt, fig, out_dir / "compare.png")
 
     sized = [e for e in entries if e["workers"]]
     if sized:
-        plt, fig, ax = _figure(figsize=(6, 4))
+        plt, fig, ax = figure(figsize=(6, 4))
         for job in jobs:
             rows = sorted((e for e in sized if e["job"] == job), key=lambda e: e["workers"])
             ax.plot([e["workers"] for e in rows], [e["seconds"] for e in rows], marker="o", label=job)
         ax.set(xlabel="workers (1 core each)", ylabel="seconds", title="Time against cluster size")
         ax.set_xticks(sorted({e["workers"] for e in sized}))
         ax.legend()
-        _save(plt, fig, out_dir / "scaling.png")
+        save_png(plt, fig, out_dir / "scaling.png")
 
 
 def report(result: dict) -> str:

@@ -1,22 +1,25 @@
-"""The loop of the regression jobs: one Spark job per iteration, or one for the whole fit."""
+"""The fit loop of the regression jobs: `weights = update(weights, sum of the
+kernel's Partials over the blocks)`, one Spark job per iteration, or one
+barrier job for the whole fit (with `jobs.fit.allreduce`)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from functools import reduce
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from jobs.kernels import add_partials
+from jobs.fit.kernels import Partials
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
 
 
-def sum_partials(blocks: RDD, kernel: Callable[[Any], tuple]) -> tuple:
-    """Apply `kernel` to every block and add the partial tuples.
+def sum_partials(blocks: RDD, kernel: Callable[[Any], Partials]) -> Partials:
+    """Apply `kernel` to every block and add the Partials.
 
     The partials are added on the driver in partition order, not in the order
     tasks finish (as `reduce` does), so a run is bit-identical to any other
@@ -28,16 +31,16 @@ def sum_partials(blocks: RDD, kernel: Callable[[Any], tuple]) -> tuple:
         total = None
         for item in items:
             part = kernel(item)
-            total = part if total is None else add_partials(total, part)
+            total = part if total is None else total + part
         if total is not None:
             yield index, total
 
     partials = sorted(blocks.mapPartitionsWithIndex(per_partition).collect(), key=lambda pair: pair[0])
-    return reduce(add_partials, (part for _, part in partials))
+    return reduce(add, (part for _, part in partials))
 
 
-Kernel = Callable[[Any, np.ndarray], tuple]  # (block, weights) -> partial sums
-Update = Callable[[np.ndarray, tuple], np.ndarray]  # (weights, summed partials) -> next weights
+Kernel = Callable[[Any, np.ndarray], Partials]  # (block, weights) -> that block's partial sums
+Update = Callable[[np.ndarray, Partials], np.ndarray]  # (weights, summed partials) -> next weights
 
 
 def iterate(
@@ -57,7 +60,7 @@ def iterate(
     `broadcast=False`, carried in the tasks' closure: for a handful of
     numbers that skips the broadcast's own bookkeeping, a file, a block and
     its removal, about 5 ms of a 30 ms iteration here). With `one_job`, the
-    whole loop runs as a single barrier job (see jobs.allreduce).
+    whole loop runs as a single barrier job (see jobs.fit.allreduce).
     `initial()` may be called more than once: when a rerun barrier job
     starts the fit over, it resets whatever `update` records.
     """
@@ -75,26 +78,11 @@ def iterate(
     return weights
 
 
-def _flatten(parts: tuple) -> np.ndarray:
-    return np.concatenate([np.ravel(np.asarray(part, dtype=np.float64)) for part in parts])
-
-
-def _unflatten(flat: np.ndarray, template: tuple) -> tuple:
-    out, start = [], 0
-    for part in template:
-        shape = np.shape(part)
-        size = int(np.prod(shape)) if shape else 1
-        piece = flat[start : start + size]
-        out.append(piece.reshape(shape) if shape else float(piece[0]))
-        start += size
-    return tuple(out)
-
-
 def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:
     from py4j.protocol import Py4JJavaError
 
-    from jobs.allreduce import AllReduceServer, run_task
     from jobs.errors import JobError
+    from jobs.fit.allreduce import AllReduceServer, run_task
 
     partitions = blocks.getNumPartitions()
     slots = sc.defaultParallelism
@@ -103,12 +91,8 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
             f"--one-job runs all {partitions} partitions at once (a barrier stage) but only {slots} task "
             f"slots exist; use --partitions {slots} or add workers"
         )
-    # Both kernels return (gradient shaped like the weights, then four
-    # statistics per model: train count and squared error, held-out count
-    # and squared error); that layout unflattens the summed vector.
+    # The summed vector unflattens to Partials by the weights' shape.
     weights_shape = initial().shape
-    per_model = np.zeros(weights_shape[1:])
-    template = (np.zeros(weights_shape), per_model, per_model, per_model, per_model)
     state: dict[str, Any] = {}
 
     def start() -> np.ndarray:
@@ -116,7 +100,7 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
         return state["weights"].ravel()
 
     def step(flat: np.ndarray) -> np.ndarray | None:
-        state["weights"] = update(state["weights"], _unflatten(flat, template))
+        state["weights"] = update(state["weights"], Partials.unflatten(flat, weights_shape))
         state["step"] += 1
         return None if state["step"] >= iterations else state["weights"].ravel()
 
@@ -132,8 +116,7 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
 
         def partial(flat_weights):
             weights = flat_weights.reshape(shape)
-            parts = reduce(add_partials, (kernel(block, weights) for block in local))
-            return _flatten(parts)
+            return reduce(add, (kernel(block, weights) for block in local)).flatten()
 
         yield run_task(address, token, partition, context.taskAttemptId(), partial)
 

@@ -12,7 +12,7 @@ published port); every connection must first present the fit's random
 token (compared in constant time) before anything else is read; only raw
 float64 vectors cross the wire (no pickle); every read has a time-out, so
 a dead task cannot hang the fit. When the barrier job runs again (a task
-or a worker was lost; see jobs.aggregate), the server drops the old tasks
+or a worker was lost; see jobs.fit.loop), the server drops the old tasks
 and starts the fit again from the first step with the new ones, so the
 result is the same as an undisturbed run. It tells them apart by task
 attempt id: Spark numbers tasks in launch order, so a retry's tasks all

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from jobs.results import write_bytes_atomic
+from jobs.report.files import write_bytes_atomic
 
 
-def _figure(*args, **kwargs):
+def figure(*args, **kwargs):
+    """(pyplot, figure, axes) on the Agg backend: `plt.subplots` without a display."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +19,8 @@ def _figure(*args, **kwargs):
     return plt, *plt.subplots(*args, **kwargs)
 
 
-def _save(plt, fig, path: Path) -> Path:
+def save_png(plt, fig, path: Path) -> Path:
+    """Write the figure as a PNG atomically and close it."""
     import io
 
     buffer = io.BytesIO()
@@ -28,7 +30,7 @@ def _save(plt, fig, path: Path) -> Path:
 
 
 def plot_gd(gd: dict, path: Path) -> Path:
-    plt, fig, ax = _figure(figsize=(7, 4))
+    plt, fig, ax = figure(figsize=(7, 4))
     steps = np.arange(1, len(gd["train_mse"]) + 1)
     ax.plot(steps, gd["train_mse"], label="train MSE")
     ax.plot(steps, gd["test_mse"], label="test MSE", linestyle="--")
@@ -40,11 +42,11 @@ def plot_gd(gd: dict, path: Path) -> Path:
     )
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(plt, fig, path)
+    return save_png(plt, fig, path)
 
 
 def plot_cv(cv: dict, path: Path) -> Path:
-    plt, fig, ax = _figure(figsize=(7, 4))
+    plt, fig, ax = figure(figsize=(7, 4))
     steps = np.arange(1, len(cv["mean_train_mse"]) + 1)
     for key, label, style in (("train_mse", "train", "-"), ("val_mse", "validation", "--")):
         per_fold = np.array([fold[key] for fold in cv["folds"]])
@@ -65,7 +67,7 @@ def plot_cv(cv: dict, path: Path) -> Path:
     )
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(plt, fig, path)
+    return save_png(plt, fig, path)
 
 
 def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
@@ -80,7 +82,7 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     rows = -(-len(features) // cols)
     paths = []
 
-    plt, fig, axes = _figure(rows, cols, figsize=(12, 3 * rows))
+    plt, fig, axes = figure(rows, cols, figsize=(12, 3 * rows))
     for ax, name in zip(axes.flat, features, strict=False):
         ax.hist(frame[name], bins=30, color="steelblue")
         ax.set_title(name, fontsize=9)
@@ -88,10 +90,10 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
         ax.set_visible(False)
     fig.suptitle("Feature distributions")
     fig.tight_layout()
-    paths.append(_save(plt, fig, out_dir / "eda_histograms.png"))
+    paths.append(save_png(plt, fig, out_dir / "eda_histograms.png"))
 
     levels = sorted(frame[target].unique())
-    plt, fig, axes = _figure(rows, cols, figsize=(12, 3 * rows))
+    plt, fig, axes = figure(rows, cols, figsize=(12, 3 * rows))
     for ax, name in zip(axes.flat, features, strict=False):
         groups = [frame.loc[frame[target] == level, name] for level in levels]
         ax.boxplot(
@@ -103,10 +105,10 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
         ax.set_visible(False)
     fig.suptitle(f"Each feature against {target}")
     fig.tight_layout()
-    paths.append(_save(plt, fig, out_dir / "eda_boxplots.png"))
+    paths.append(save_png(plt, fig, out_dir / "eda_boxplots.png"))
 
     corr = frame.corr().to_numpy()
-    plt, fig, ax = _figure(figsize=(8, 7))
+    plt, fig, ax = figure(figsize=(8, 7))
     image = ax.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
     names = list(frame.columns)
     ax.set_xticks(range(len(names)), names, rotation=70, ha="right", fontsize=8)
@@ -116,5 +118,5 @@ def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
             ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=6)
     fig.colorbar(image)
     ax.set_title("Correlations between the columns")
-    paths.append(_save(plt, fig, out_dir / "eda_correlations.png"))
+    paths.append(save_png(plt, fig, out_dir / "eda_correlations.png"))
     return paths

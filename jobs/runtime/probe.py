@@ -2,7 +2,7 @@
 package versions; any difference from the driver stops with a message that
 names the node and the versions.
 
-    python -m jobs.probe --master spark://master:7077
+    python -m jobs.runtime.probe --master spark://master:7077
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def mismatches(driver: dict[str, str], nodes: dict[str, dict[str, str]]) -> list
 
 
 def probe(spark) -> dict:
-    from jobs.session import executor_count
+    from jobs.runtime.session import executor_count
 
     sc = spark.sparkContext
     tasks = 4 * max(sc.defaultParallelism, executor_count(sc), 1)
@@ -48,9 +48,10 @@ def probe(spark) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from jobs.errors import JobError
-    from jobs.session import build_session, master_state, wait_for_executors
+    from jobs.runtime.session import build_session
+    from jobs.runtime.standalone import alive_workers, master_state, wait_for_executors
 
-    parser = argparse.ArgumentParser(prog="python -m jobs.probe")
+    parser = argparse.ArgumentParser(prog="python -m jobs.runtime.probe")
     parser.add_argument("--master", default=None)
     args = parser.parse_args(argv)
     conf = {}
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if (args.master or "").startswith("spark://"):
             # One executor on every live worker: ask for all their cores.
-            alive = [w for w in master_state(args.master)["workers"] if w["state"] == "ALIVE"]
+            alive = alive_workers(master_state(args.master))
             workers = len(alive)
             conf["spark.cores.max"] = str(sum(w["cores"] for w in alive))
         spark = build_session(args.master, "sparklab-probe", conf=conf)

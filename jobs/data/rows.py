@@ -1,5 +1,5 @@
-"""The pure numpy core of the regression jobs: hashing rows to splits and
-folds, parsing a block of CSV lines, and the per-block gradient kernels.
+"""The pure numpy core of reading a table: hashing rows to splits and folds,
+parsing a block of CSV lines, mergeable moments and the design matrix.
 
 Nothing here knows about Spark, so it is tested alone and reused as the
 reference implementation's building blocks.
@@ -145,53 +145,3 @@ def design_matrix(features: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np
     out[:, 0] = 1.0
     np.divide(features - mean, std, out=out[:, 1:])
     return out
-
-
-def gd_partials(
-    x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, float, float, float, float]:
-    """One block's share of a GD step: gradient sum, train count and squared
-    error, test count and squared error, all at the weights `w`."""
-    residual = x @ w - y
-    test_residual = x_test @ w - y_test
-    return (
-        x.T @ residual,
-        float(len(y)),
-        float(residual @ residual),
-        float(len(y_test)),
-        float(test_residual @ test_residual),
-    )
-
-
-def cv_partials(
-    x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One block's share of a step of all k CV models at once.
-
-    `weights` is (d+1, k); `train_mask` is (n, k) with 1.0 where the row
-    trains model j (its fold is not j) and 0.0 where it validates it.
-    Residuals of all k models form one (n, k) matrix: the row's own fold is
-    masked out of the gradient and into the validation loss.
-    """
-    residual = x @ weights - y[:, None]
-    masked = residual * train_mask
-    squared = residual * residual
-    train_sse = (squared * train_mask).sum(axis=0)
-    return (
-        x.T @ masked,
-        train_mask.sum(axis=0),
-        train_sse,
-        float(len(y)) - train_mask.sum(axis=0),
-        squared.sum(axis=0) - train_sse,
-    )
-
-
-def add_partials(a: tuple, b: tuple) -> tuple:
-    """Element-wise sum of two partial tuples (the reduce of both kernels)."""
-    return tuple(p + q for p, q in zip(a, b, strict=True))
-
-
-def raw_weights(weights: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """The same model in raw feature units: intercept first, then one slope each."""
-    slopes = weights[1:] / std
-    return np.concatenate([[weights[0] - slopes @ mean], slopes])

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from jobs.data.rows import Moments, design_matrix, holdout_mask, parse_lines
 from jobs.errors import JobError
-from jobs.kernels import Moments, design_matrix, holdout_mask, parse_lines
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -44,7 +44,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class WineData:
+class RegressionData:
     path: str
     feature_names: list[str]
     target_name: str
@@ -100,14 +100,14 @@ def _merge_summaries(a, b):
     )
 
 
-def load_wine(
+def load_table(
     spark: SparkSession,
     path: str,
     *,
     split: Split = Split(),
     partitions: int | None = None,
     on_bad_lines: OnBadLines = "error",
-) -> WineData:
+) -> RegressionData:
     """Read, validate and cache the data set as standardized numpy blocks.
 
     Two jobs: one to number the lines (zipWithIndex), one to check every row
@@ -157,7 +157,7 @@ def load_wine(
         )
 
     blocks = parsed.map(to_block).setName(f"wine blocks {os.path.basename(path)}").cache()
-    return WineData(
+    return RegressionData(
         path=path,
         feature_names=feature_names,
         target_name=columns[-1],

@@ -1,93 +1,38 @@
-"""The benchmark: SparkLab's jobs against the article's way, Spark MLlib, the
+"""The benchmark's variants: SparkLab's jobs against the article's way, Spark MLlib, the
 numpy floor and Spark's own scheduling floor, measured side by side in one
 run (variants interleaved, repeated), every variant checked equal first.
-
-    python -m jobs.bench [--quick | --tiny] [--master local[*]] [--out DIR]
-    spark-submit jobs/bench.py --master spark://master:7077 ...   (the cluster, from the driver)
+The command line is `jobs.bench.__main__`; the plan and the timing harness
+are in `jobs.bench.plan`.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib.metadata import version
-from pathlib import Path
 
 import numpy as np
 
-from jobs import article
+from jobs.bench import article
+from jobs.bench.plan import (
+    ARTICLE,
+    BYTES_PER_ROW,
+    MEMORY_SHARE,
+    RTOL,
+    Measured,
+    Plan,
+    block_holders,
+    fitting_sizes,
+    machine,
+)
 from jobs.cv import cross_validate
+from jobs.data.rows import fold_ids
+from jobs.data.synthetic import synthetic_arrays, synthetic_data
+from jobs.data.table import RegressionData, load_table
 from jobs.gd import baseline_weights, fit_gd
-from jobs.kernels import fold_ids
-from jobs.results import new_run_id, write_json_atomic
-from jobs.synthetic import synthetic_arrays, synthetic_data
-from jobs.wine import WineData, load_wine
-
-ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
-RTOL = 1e-9
-# A cached synthetic row is 13 float64 (bias, 11 features, target). The Python
-# worker that computes on a block holds a second copy, and generating one
-# briefly needs two more, so a size runs only where its share of the rows
-# takes at most a quarter of each holder's memory.
-BYTES_PER_ROW = 13 * 8
-MEMORY_SHARE = 4
 
 
-@dataclass
-class Plan:
-    iterations: int = 50
-    folds: int = 6
-    lr: float = 0.1
-    repeats: int = 3
-    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000, 4_000_000)
-    article_max_rows: int = 100_000
-    scaling_iterations: int = 5
-    mllib: bool = True
-
-    @staticmethod
-    def quick() -> Plan:
-        return Plan(iterations=10, sizes=(10_000, 100_000, 1_000_000), article_max_rows=10_000)
-
-    @staticmethod
-    def tiny() -> Plan:
-        """For the tests: every variant runs and is checked, in seconds."""
-        return Plan(
-            iterations=3, folds=3, repeats=1, sizes=(2_000,), article_max_rows=2_000, scaling_iterations=2
-        )
-
-
-@dataclass
-class Measured:
-    seconds: dict[str, list[float]] = field(default_factory=dict)
-
-    def run(self, variants: dict[str, Callable[[], object]], repeats: int, echo: bool = True) -> None:
-        """Interleave the variants: every round runs each once, so drift hits all alike."""
-        for round_ in range(repeats):
-            for name, fn in variants.items():
-                started = time.perf_counter()
-                fn()
-                took = time.perf_counter() - started
-                self.seconds.setdefault(name, []).append(took)
-                if echo:
-                    print(f"bench: round {round_ + 1}/{repeats}  {name:<28} {took:8.3f} s", file=sys.stderr)
-
-    def median(self, name: str) -> float:
-        return statistics.median(self.seconds[name])
-
-    def summary(self) -> dict[str, dict[str, float]]:
-        return {
-            name: {"min": min(times), "median": statistics.median(times), "runs": len(times)}
-            for name, times in self.seconds.items()
-        }
-
-
-def _arrays(data: WineData):
+def _arrays(data: RegressionData):
     blocks = data.blocks.collect()
     return (
         np.concatenate([b.x_train for b in blocks]),
@@ -150,11 +95,11 @@ def _mllib_cv(frame, folds: int, parallelism: int, solver: str):
     return cv.fit(frame).avgMetrics[0]
 
 
-def _fold_data(data: WineData, folds: int, seed: int, j: int) -> WineData:
+def _fold_data(data: RegressionData, folds: int, seed: int, j: int) -> RegressionData:
     """The train split restricted to model j's training rows; its validation rows as 'test'."""
     from dataclasses import replace
 
-    from jobs.wine import Block
+    from jobs.data.table import Block
 
     def restrict(b: Block) -> Block:
         fold = fold_ids(b.train_index, folds, seed)
@@ -172,7 +117,7 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
     sc = spark.sparkContext
     say = (lambda text: print(f"bench: {text}", file=sys.stderr)) if echo else (lambda text: None)
     partitions = sc.defaultParallelism
-    data = load_wine(spark, wine_csv, partitions=partitions)
+    data = load_table(spark, wine_csv, partitions=partitions)
     it, lr, k, seed = plan.iterations, plan.lr, plan.folds, 7
     w0 = baseline_weights(data)
 
@@ -266,22 +211,6 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         "scaling_left_out": scaling_left_out,
         "ratios": ratios,
     }
-
-
-def block_holders(sc) -> tuple[int, int]:
-    """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
-    from jobs.session import executor_count, megabytes
-
-    conf = sc.getConf()
-    if sc.master.startswith("local"):
-        return 1, megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
-    return max(1, executor_count(sc)), megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
-
-
-def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:
-    """The sizes whose cached blocks fit the memory that holds them, and those left out."""
-    fits = [rows for rows in sizes if rows * BYTES_PER_ROW / holders <= memory / MEMORY_SHARE]
-    return fits, [rows for rows in sizes if rows not in fits]
 
 
 def run_scaling(sc, plan: Plan, partitions: int, say) -> tuple[list[dict], list[int]]:
@@ -386,85 +315,3 @@ def _ratios(measured: Measured, scaling: list[dict], iterations: int) -> dict:
         "article_gd_vs_one_job": m("gd/article") / m("gd/sparklab_one_job"),
         "cv_one_job_vs_per_iteration": m("cv/sparklab_one_job") / m("cv/sparklab"),
     }
-
-
-def machine(spark) -> dict:
-    import subprocess
-
-    memory = "?"
-    try:
-        with open("/proc/meminfo") as handle:
-            memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
-    sc = spark.sparkContext
-    executors = {}
-    if not sc.master.startswith("local"):
-        count, memory_each = block_holders(sc)
-        executors = {"executors": count, "executor_memory_mb": memory_each // 2**20}
-    return {
-        "cores": os.cpu_count(),
-        "memory": memory,
-        "python": platform.python_version(),
-        "java": java[0] if java else "?",
-        "master": sc.master,
-        "task_slots": sc.defaultParallelism,
-        **executors,
-        **{name: version(name) for name in ("pyspark", "numpy", "pandas", "pyarrow")},
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    from jobs.bench_report import write_bench_report
-    from jobs.errors import JobError
-    from jobs.inputs import wine_csv
-    from jobs.session import build_session, master_from_env
-
-    parser = argparse.ArgumentParser(prog="python -m jobs.bench", description=__doc__)
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="fewer iterations and sizes: under 3 minutes")
-    size.add_argument("--tiny", action="store_true", help="every variant at a toy size, in seconds (tests)")
-    parser.add_argument("--master", default=None)
-    parser.add_argument("--data", default=None)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument(
-        "--json-only",
-        action="store_true",
-        help="write bench.json alone (the cluster's images have no matplotlib: the host draws the report)",
-    )
-    parser.add_argument("--no-mllib", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        path = wine_csv(args.data)
-    except JobError as error:
-        print(f"bench: error: {error}", file=sys.stderr)
-        return 2
-    plan = Plan.tiny() if args.tiny else Plan.quick() if args.quick else Plan()
-    plan.mllib = not args.no_mllib
-    master = args.master or master_from_env()
-    conf = {"spark.ui.enabled": "false"}
-    if master.startswith("local"):
-        # 4e6 rows are ~400 MB of cached blocks: give the local driver JVM room for them.
-        conf["spark.driver.memory"] = "6g"
-    try:
-        spark = build_session(master, "sparklab-bench", conf=conf)
-    except JobError as error:
-        print(f"bench: error: {error}", file=sys.stderr)
-        return 2
-    try:
-        result = run_bench(spark, path, plan)
-    finally:
-        spark.stop()
-    out = args.out or Path("results") / "bench" / new_run_id()
-    written = write_json_atomic(out / "bench.json", result)
-    for name, value in result["ratios"].items():
-        print(f"bench: {name:<28} {value if value is None else round(value, 3)}", file=sys.stderr)
-    if not args.json_only:
-        written = write_bench_report(result, out)
-    print(f"bench: written to {written}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The Compose cluster's life: secret and images, up, down, and what is running.
+
+Everything here shells out to `docker compose` with the project's compose
+file (`cluster.settings.compose_command`); tasks.py and the tests both call
+these functions, so what the tests check is what a user runs. Submitting
+work to a running cluster is `cluster.submit`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from cluster.settings import (
+    MASTER_URL,
+    ROOT,
+    SECRET_FILE,
+    ClusterError,
+    compose_command,
+    compose_env,
+    default_workers,
+    engine_problem,
+)
+from jobs.runtime.standalone import read_master_state
+
+JOB_TIMEOUT = 1800
+
+
+def compose(
+    *args: str,
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+    check: bool = True,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess:
+    """Run `docker compose ARGS` for this project; a failure becomes a one-line ClusterError."""
+    done = subprocess.run(
+        compose_command(*args),
+        cwd=ROOT,
+        env=env or compose_env(),
+        text=True,
+        timeout=timeout,
+        capture_output=capture,
+    )
+    if check and done.returncode != 0:
+        detail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise ClusterError(
+            f"`docker compose {' '.join(args)}` failed (exit {done.returncode})"
+            + (f": {detail[0]}" if detail else "")
+        )
+    return done
+
+
+def ensure_secret() -> Path:
+    """The per-install Spark RPC secret: random, git-ignored, never printed."""
+    if not SECRET_FILE.exists():
+        SECRET_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(SECRET_FILE.parent, 0o700)  # only this user can reach the file
+        fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        # 0644 inside a 0700 directory: the containers' non-root user reads
+        # the bind-mounted file; other users on this host cannot reach it.
+    return SECRET_FILE
+
+
+def ensure_images() -> str:
+    from cluster import images
+
+    images.build_base()
+    return images.build_app()
+
+
+def running_services(env: dict[str, str] | None = None) -> dict[str, int]:
+    """Service name -> running containers, for this compose project."""
+    done = compose("ps", "--format", "json", "--status", "running", env=env, capture=True, check=False)
+    counts: dict[str, int] = {}
+    for line in done.stdout.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        entries = json.loads(line)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            counts[entry["Service"]] = counts.get(entry["Service"], 0) + 1
+    return counts
+
+
+def require_running(env: dict[str, str] | None = None) -> None:
+    services = running_services(env)
+    if not services.get("driver") or not services.get("master"):
+        raise ClusterError("the cluster is not running: run `./lab up`")
+    if not services.get("worker"):
+        raise ClusterError("the cluster has no worker running: run `./lab up`")
+
+
+def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] | None = None) -> None:
+    """Build what is missing, start the stack, wait until N workers are registered."""
+    problem = engine_problem()
+    if problem:
+        raise ClusterError(f"{problem}: start Docker, or run the jobs on local[*]")
+    workers = default_workers() if workers is None else workers
+    ensure_secret()
+    tag = ensure_images()
+    env = env or compose_env(workers)
+    env.setdefault("SPARKLAB_IMAGE", tag)
+    print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
+    compose(
+        "up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}", env=env
+    )
+    probe(env=env)
+    ui = master_ui(env)
+    print(
+        f"up: master UI {ui}  history {service_url('history', 18080, env)}  "
+        f"(workers and running applications open through the master UI)",
+        file=sys.stderr,
+    )
+
+
+def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:
+    compose("down", *(["--volumes"] if volumes else []), "--remove-orphans", env=env)
+
+
+def service_url(service: str, port: int, env: dict[str, str] | None = None) -> str:
+    done = compose("port", service, str(port), env=env, capture=True)
+    return "http://" + done.stdout.strip().splitlines()[0]
+
+
+def master_ui(env: dict[str, str] | None = None) -> str:
+    return service_url("master", 8080, env)
+
+
+def master_state(env: dict[str, str] | None = None) -> dict:
+    """The master's state, through its published UI port."""
+    return read_master_state(master_ui(env), timeout=10)
+
+
+def describe(env: dict[str, str] | None = None) -> str:
+    """The master's view, as a few lines of text."""
+    state = master_state(env)
+    lines = [
+        f"master {state.get('url')} {state.get('status')}: {state.get('aliveworkers', 0)} live workers, "
+        f"{state.get('coresused', 0)}/{state.get('cores', 0)} cores and "
+        f"{state.get('memoryused', 0)}/{state.get('memory', 0)} MB in use"
+    ]
+    for worker in state.get("workers", []):
+        lines.append(
+            f"  worker {worker['host']:<16} {worker['state']:<6} "
+            f"{worker['coresused']}/{worker['cores']} cores  "
+            f"{worker['memoryused']}/{worker['memory']} MB"
+        )
+    for kind in ("activeapps", "completedapps"):
+        for app in state.get(kind, []):
+            lines.append(
+                f"  {kind[:-4]:<9} {app['id']}  {app['name']:<20} {app['state']:<8} "
+                f"{app.get('cores', 0)} cores  {app.get('duration', 0) / 1000:.1f} s"
+            )
+    return "\n".join(lines)
+
+
+def exec_driver(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    stream_stderr: bool = False,
+    timeout: float = JOB_TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """Run a command in the driver container: stdout captured, stderr captured or streamed."""
+    return subprocess.run(
+        compose_command("exec", "-T", "driver", *command),
+        cwd=ROOT,
+        env=env or compose_env(),
+        text=True,
+        timeout=timeout,
+        stdout=subprocess.PIPE,
+        stderr=None if stream_stderr else subprocess.PIPE,
+    )
+
+
+def probe(env: dict[str, str] | None = None) -> dict:
+    """Run one task on every executor; stop if any node's versions differ from the driver's."""
+    done = exec_driver(["python", "-m", "jobs.probe", "--master", MASTER_URL], env=env)
+    if done.returncode != 0:
+        raise ClusterError((done.stderr.strip().splitlines() or ["probe failed"])[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,0 +1,84 @@
+"""Where the cluster's settings come from, and whether Docker can run it.
+
+`.env` is the one source of every default (Compose reads it too); an
+environment variable of the same name wins. `engine_problem` is the one
+check of the Docker engine, shared by the lifecycle and the image build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from jobs.errors import JobError
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+SECRET_FILE = ROOT / "cluster" / "secret" / "spark.secret"
+MASTER_URL = "spark://master:7077"
+
+
+class ClusterError(JobError):
+    """The cluster is not there or not usable; the message says what to run."""
+
+
+def dotenv(path: Path = ROOT / ".env") -> dict[str, str]:
+    """The defaults in .env (what `docker compose` reads too)."""
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def setting(name: str) -> str:
+    """A setting: the environment's value if set and not empty, else .env's."""
+    return os.environ.get(name) or dotenv().get(name, "")
+
+
+def default_workers() -> int:
+    return int(setting("SPARKLAB_WORKERS"))
+
+
+def engine_problem() -> str | None:
+    """None when Docker and Compose v2 answer; otherwise what is missing."""
+    if not shutil.which("docker"):
+        return "no Docker engine (the `docker` command is not installed)"
+    info = subprocess.run(
+        ["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=30
+    )
+    if info.returncode != 0:
+        first = (info.stderr.strip().splitlines() or ["no answer"])[-1]
+        return f"the Docker engine does not answer ({first})"
+    compose = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=30)
+    if compose.returncode != 0:
+        return "Docker Compose v2 is missing (`docker compose version` fails; `./lab` installs it)"
+    return None
+
+
+def data_dir() -> Path:
+    """The host directory mounted read-only at /sparklab/external: the wine CSV's."""
+    wine = os.environ.get("SPARKLAB_WINE_CSV")
+    if wine and Path(wine).is_file():
+        return Path(wine).resolve().parent
+    return (ROOT / setting("SPARKLAB_DATA_DIR")).resolve()
+
+
+def compose_env(workers: int | None = None, project: str | None = None) -> dict[str, str]:
+    """The environment every `docker compose` call runs with."""
+    env = dict(os.environ)
+    env["SPARKLAB_DATA_DIR"] = str(data_dir())
+    if workers is not None:
+        env["SPARKLAB_WORKERS"] = str(workers)
+    if project:
+        env["COMPOSE_PROJECT_NAME"] = project
+    return env
+
+
+def compose_command(*args: str) -> list[str]:
+    """The one builder of a `docker compose` command line for this project."""
+    return ["docker", "compose", "-f", str(COMPOSE_FILE), *args]

@@ -1,0 +1,165 @@
+"""Sending work to the running Compose cluster: a job or the benchmark runs with
+spark-submit in the driver container, its output streams back, its result
+is copied to the host. Host paths are mapped to the containers' here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from cluster.lifecycle import JOB_TIMEOUT, compose, require_running, running_services
+from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir, setting
+from jobs.cli import to_argv
+from jobs.errors import JobError
+from jobs.report.files import new_run_id
+
+CONTAINER_RESULTS = "/sparklab/results"
+CONTAINER_APP = "/sparklab/app"
+
+
+def container_path(host_path: str) -> str:
+    """Where a host file is seen inside the containers (the same in every one)."""
+    path = Path(host_path).resolve()
+    for host_dir, inside in ((ROOT / "data", "/sparklab/data"), (data_dir(), "/sparklab/external")):
+        if path.is_relative_to(host_dir.resolve()):
+            return f"{inside}/{path.relative_to(host_dir.resolve()).as_posix()}"
+    raise ClusterError(
+        f"{host_path}: not visible to the cluster; put it under data/ or set "
+        f"SPARKLAB_DATA_DIR to its directory and run `./lab up` again"
+    )
+
+
+def submit(
+    job: str,
+    options: dict,
+    *,
+    out: Path | None = None,
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+    on_line: Callable[[str], None] | None = None,
+) -> Path:
+    """Run a job with spark-submit in the driver container; copy its JSON to `out` on the host."""
+    from jobs.inputs import expand_inputs, wine_csv
+
+    require_running(env)
+    options = dict(options)
+    options.pop("master", None)
+    out = options.pop("out", None) or out
+    if job == "wordcount":
+        options["input"] = [container_path(p) for p in expand_inputs(options["input"])]
+    else:
+        options["data"] = container_path(wine_csv(options.get("data")))
+    run_id = new_run_id()
+    inside = f"{CONTAINER_RESULTS}/{run_id}"
+    command = [
+        *submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env),
+        job,
+        "--master",
+        MASTER_URL,
+        "--out",
+        inside,
+        *to_argv(options),
+    ]
+    code, lines = spark_submit(command, env=env, echo=echo, on_line=on_line)
+    if code != 0:
+        said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
+        raise JobError(said[-1].split(": ", 1)[1] if said else f"{job} failed on the cluster (exit {code})")
+    out = Path(out or ROOT / "results" / run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    compose("cp", f"driver:{inside}/{job}.json", str(out / f"{job}.json"), env=env, capture=True)
+    return out / f"{job}.json"
+
+
+def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path:
+    """Run the benchmark in the driver against the cluster; write its report to `out` on the host.
+
+    The driver writes bench.json; the host draws the report from it (the
+    images carry no plotting library). Everything lands in a temporary
+    sibling first and is renamed into place: `out` is whole or absent.
+    """
+    from jobs.bench_report import write_bench_report
+    from jobs.inputs import wine_csv
+
+    require_running(env)
+    inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
+    command = [
+        *submit_command(f"{CONTAINER_APP}/jobs/bench/__main__.py", env),
+        "--master",
+        MASTER_URL,
+        "--data",
+        container_path(wine_csv(None)),
+        "--out",
+        inside,
+        "--json-only",
+        *args,
+    ]
+    code, lines = spark_submit(command, env=env)
+    if code != 0:
+        said = [line for line in lines if line.startswith("bench: error: ")]
+        raise JobError(
+            said[-1].removeprefix("bench: error: ") if said else f"bench failed on the cluster (exit {code})"
+        )
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        compose("cp", f"driver:{inside}/bench.json", str(staging / "bench.json"), env=env, capture=True)
+        write_bench_report(json.loads((staging / "bench.json").read_text()), staging)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out / "bench.md"
+
+
+def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
+    """spark-submit of a script in the driver, on the cluster, with every core the workers offer."""
+    cores = int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
+    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={cores}", script]
+
+
+def spark_submit(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+    on_line: Callable[[str], None] | None = None,
+) -> tuple[int, list[str]]:
+    """Run spark-submit in the driver; returns its exit code and the job's output lines.
+
+    spark-submit merges the Python program's stderr into its stdout, so the
+    job's progress, its error line and its result line all arrive on stdout;
+    Spark's own log (stderr) is kept out of the way unless the job fails.
+    """
+    process = subprocess.Popen(
+        compose_command("exec", "-T", "driver", *command),
+        cwd=ROOT,
+        env=env or compose_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[str] = []
+    log: list[str] = []
+    drain = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
+    drain.start()
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_line:
+                on_line(lines[-1])
+            if echo and not line.startswith('{"job"'):  # the container's result line: we print ours
+                print(line, end="", file=sys.stderr, flush=True)
+        code = process.wait(timeout=JOB_TIMEOUT)
+    except BaseException:
+        process.kill()
+        raise
+    drain.join(timeout=5)
+    if code != 0 and echo and not any(line.startswith("sparklab ") for line in lines):
+        print("".join(log[-40:]), end="", file=sys.stderr)
+    return code, lines

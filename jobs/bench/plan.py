@@ -1,0 +1,113 @@
+"""What the benchmark runs and how it measures: the plan (sizes, rounds),
+interleaved timing, the memory a size needs, and the machine it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
+RTOL = 1e-9
+# A cached synthetic row is 13 float64 (bias, 11 features, target). The Python
+# worker that computes on a block holds a second copy, and generating one
+# briefly needs two more, so a size runs only where its share of the rows
+# takes at most a quarter of each holder's memory.
+BYTES_PER_ROW = 13 * 8
+MEMORY_SHARE = 4
+
+
+@dataclass
+class Plan:
+    iterations: int = 50
+    folds: int = 6
+    lr: float = 0.1
+    repeats: int = 3
+    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000, 4_000_000)
+    article_max_rows: int = 100_000
+    scaling_iterations: int = 5
+    mllib: bool = True
+
+    @staticmethod
+    def quick() -> Plan:
+        return Plan(iterations=10, sizes=(10_000, 100_000, 1_000_000), article_max_rows=10_000)
+
+    @staticmethod
+    def tiny() -> Plan:
+        """For the tests: every variant runs and is checked, in seconds."""
+        return Plan(
+            iterations=3, folds=3, repeats=1, sizes=(2_000,), article_max_rows=2_000, scaling_iterations=2
+        )
+
+
+@dataclass
+class Measured:
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+
+    def run(self, variants: dict[str, Callable[[], object]], repeats: int, echo: bool = True) -> None:
+        """Interleave the variants: every round runs each once, so drift hits all alike."""
+        for round_ in range(repeats):
+            for name, fn in variants.items():
+                started = time.perf_counter()
+                fn()
+                took = time.perf_counter() - started
+                self.seconds.setdefault(name, []).append(took)
+                if echo:
+                    print(f"bench: round {round_ + 1}/{repeats}  {name:<28} {took:8.3f} s", file=sys.stderr)
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.seconds[name])
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {
+            name: {"min": min(times), "median": statistics.median(times), "runs": len(times)}
+            for name, times in self.seconds.items()
+        }
+
+
+def block_holders(sc) -> tuple[int, int]:
+    """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
+    from jobs.runtime.session import executor_count, megabytes
+
+    conf = sc.getConf()
+    if sc.master.startswith("local"):
+        return 1, megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
+    return max(1, executor_count(sc)), megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
+
+
+def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:
+    """The sizes whose cached blocks fit the memory that holds them, and those left out."""
+    fits = [rows for rows in sizes if rows * BYTES_PER_ROW / holders <= memory / MEMORY_SHARE]
+    return fits, [rows for rows in sizes if rows not in fits]
+
+
+def machine(spark) -> dict:
+    import subprocess
+
+    memory = "?"
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    sc = spark.sparkContext
+    executors = {}
+    if not sc.master.startswith("local"):
+        count, memory_each = block_holders(sc)
+        executors = {"executors": count, "executor_memory_mb": memory_each // 2**20}
+    return {
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "java": java[0] if java else "?",
+        "master": sc.master,
+        "task_slots": sc.defaultParallelism,
+        **executors,
+        **{name: version(name) for name in ("pyspark", "numpy", "pandas", "pyarrow")},
+    }
