@@ -20,7 +20,8 @@ from invoke import Collection, Exit, Task, task
 
 from cluster import lifecycle, settings
 from jobs.cli import JOB_HELP, job_parsers, to_argv
-from jobs.errors import JobError
+from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
+from jobs.runtime.child import run_child
 
 ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
@@ -32,14 +33,19 @@ ON_HELP = "where to run: local (this machine, default) or cluster (the Compose c
 
 
 def one_line_errors(body):
-    """The one place a JobError (bad input, missing cluster) becomes a clean exit 2."""
+    """The one place a JobError (bad input, missing cluster) becomes a clean exit 2,
+    and Ctrl-C or SIGTERM a clean 130 or 143."""
 
     @functools.wraps(body)
     def wrapper(c, *args, **kwargs):
+        name = body.__name__.rstrip("_")
+        raise_on_sigterm()
         try:
             return body(c, *args, **kwargs)
         except JobError as error:
-            raise Exit(f"{body.__name__.rstrip('_')}: {error}", code=2) from None
+            raise Exit(f"{name}: {error}", code=2) from None
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise Exit(f"{name}: interrupted; no result written", code=interrupt_exit_code(stop)) from None
 
     return wrapper
 
@@ -61,9 +67,9 @@ def run_job(c, job: str, on: str, options: dict) -> Path | None:
     # The job's own parser checks every value first, the same way on both runtimes.
     job_parsers()[job].parse_args(to_argv(options))
     if on == "local":
-        result = c.run(shlex.join([PY, "-m", "jobs", job, *to_argv(options)]), warn=True, pty=False)
-        if result.failed:
-            raise Exit(code=result.exited)
+        code = run_child([sys.executable, "-m", "jobs", job, *to_argv(options)])
+        if code:
+            raise Exit(code=code)  # the job said why, in one line
         return None
     if on == "cluster":
         from cluster.submit import submit
@@ -323,9 +329,9 @@ def bench(c, quick=False, on="local", no_mllib=False):
     args = [*(["--quick"] if quick else []), *(["--no-mllib"] if no_mllib else [])]
     out = ROOT / "results" / "bench" / new_run_id()
     if on == "local":
-        result = c.run(shlex.join([PY, "-m", "jobs.bench", *args, "--out", str(out)]), warn=True, pty=False)
-        if result.failed:
-            raise Exit(code=result.exited)
+        code = run_child([sys.executable, "-m", "jobs.bench", *args, "--out", str(out)])
+        if code:
+            raise Exit(code=code)
     elif on == "cluster":
         from cluster.submit import bench as bench_on_cluster
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cluster.settings import (
@@ -25,7 +26,7 @@ from cluster.settings import (
     default_workers,
     engine_problem,
 )
-from jobs.runtime.standalone import read_master_state
+from jobs.runtime.standalone import alive_workers, read_master_state
 
 JOB_TIMEOUT = 1800
 
@@ -108,9 +109,7 @@ def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] 
     env = env or compose_env(workers)
     env.setdefault("SPARKLAB_IMAGE", tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
-    compose(
-        "up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}", env=env
-    )
+    resize(workers, env=env, timeout=timeout)
     probe(env=env)
     ui = master_ui(env)
     print(
@@ -118,6 +117,32 @@ def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] 
         f"(workers and running applications open through the master UI)",
         file=sys.stderr,
     )
+
+
+def resize(workers: int, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
+    """Start what is missing and scale the workers to `workers`, in place: the
+    master, the driver and a running job are left alone; wait until the
+    master lists that many live workers."""
+    compose(
+        "up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}", env=env
+    )
+    wait_for_workers(workers, env=env)
+
+
+def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout: float = 90) -> None:
+    """Wait (bounded) until the master lists exactly `workers` live workers.
+
+    Compose's --wait has seen each worker register; after a scale-down the
+    master may list a stopped one as ALIVE for a moment longer.
+    """
+    deadline = time.monotonic() + timeout
+    while (alive := len(alive_workers(master_state(env)))) != workers:
+        if time.monotonic() > deadline:
+            raise ClusterError(
+                f"the master lists {alive} live workers, not {workers}, after {timeout:.0f} s; "
+                f"see `./lab logs worker` and `./lab status`"
+            )
+        time.sleep(0.5)
 
 
 def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:
@@ -182,7 +207,7 @@ def exec_driver(
 
 def probe(env: dict[str, str] | None = None) -> dict:
     """Run one task on every executor; stop if any node's versions differ from the driver's."""
-    done = exec_driver(["python", "-m", "jobs.probe", "--master", MASTER_URL], env=env)
+    done = exec_driver(["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL], env=env)
     if done.returncode != 0:
         raise ClusterError((done.stderr.strip().splitlines() or ["probe failed"])[-1])
     return json.loads(done.stdout.strip().splitlines()[-1])

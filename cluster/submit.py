@@ -6,18 +6,21 @@ is copied to the host. Host paths are mapped to the containers' here.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cluster.lifecycle import JOB_TIMEOUT, compose, require_running, running_services
+from cluster.lifecycle import compose, require_running, running_services
 from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir, setting
 from jobs.cli import to_argv
-from jobs.errors import JobError
+from jobs.errors import JobError, Terminated
 from jobs.report.files import new_run_id
+from jobs.runtime.child import wait_passing_signals
 
 CONTAINER_RESULTS = "/sparklab/results"
 CONTAINER_APP = "/sparklab/app"
@@ -45,7 +48,7 @@ def submit(
     on_line: Callable[[str], None] | None = None,
 ) -> Path:
     """Run a job with spark-submit in the driver container; copy its JSON to `out` on the host."""
-    from jobs.inputs import expand_inputs, wine_csv
+    from jobs.data.paths import expand_inputs, wine_csv
 
     require_running(env)
     options = dict(options)
@@ -66,7 +69,8 @@ def submit(
         inside,
         *to_argv(options),
     ]
-    code, lines = spark_submit(command, env=env, echo=echo, on_line=on_line)
+    code, lines = spark_submit(command, marker=inside, env=env, echo=echo, on_line=on_line)
+    raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
         raise JobError(said[-1].split(": ", 1)[1] if said else f"{job} failed on the cluster (exit {code})")
@@ -83,8 +87,8 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
     images carry no plotting library). Everything lands in a temporary
     sibling first and is renamed into place: `out` is whole or absent.
     """
-    from jobs.bench_report import write_bench_report
-    from jobs.inputs import wine_csv
+    from jobs.bench.bench_report import write_bench_report
+    from jobs.data.paths import wine_csv
 
     require_running(env)
     inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
@@ -99,7 +103,8 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
         "--json-only",
         *args,
     ]
-    code, lines = spark_submit(command, env=env)
+    code, lines = spark_submit(command, marker=inside, env=env)
+    raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith("bench: error: ")]
         raise JobError(
@@ -123,9 +128,21 @@ def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
     return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={cores}", script]
 
 
+INTERRUPTED = re.compile(r"^sparklab \w+: interrupted; ")
+
+
+def raise_if_interrupted(code: int) -> None:
+    """A run ended by Ctrl-C or SIGTERM (passed on to the driver) ends the host's command the same way."""
+    if code == 130:
+        raise KeyboardInterrupt
+    if code == Terminated.exit_code:
+        raise Terminated
+
+
 def spark_submit(
     command: list[str],
     *,
+    marker: str,
     env: dict[str, str] | None = None,
     echo: bool = True,
     on_line: Callable[[str], None] | None = None,
@@ -135,31 +152,45 @@ def spark_submit(
     spark-submit merges the Python program's stderr into its stdout, so the
     job's progress, its error line and its result line all arrive on stdout;
     Spark's own log (stderr) is kept out of the way unless the job fails.
+    `marker` is a string unique to this run in the command line: on Ctrl-C
+    or SIGTERM here, the processes inside the driver that carry it are sent
+    the same signal (a `docker compose exec` client passes none on), so the
+    application ends on the cluster too, and its own last line is shown.
     """
     process = subprocess.Popen(
         compose_command("exec", "-T", "driver", *command),
         cwd=ROOT,
         env=env or compose_env(),
         text=True,
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # a terminal's Ctrl-C reaches us alone; we pass it on
     )
     lines: list[str] = []
     log: list[str] = []
-    drain = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
-    drain.start()
-    try:
+
+    def read_output() -> None:
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
             if on_line:
                 on_line(lines[-1])
-            if echo and not line.startswith('{"job"'):  # the container's result line: we print ours
+            # The container's result line: we print ours. Its "interrupted"
+            # line: the host's command says it once.
+            if echo and not line.startswith('{"job"') and not INTERRUPTED.match(line):
                 print(line, end="", file=sys.stderr, flush=True)
-        code = process.wait(timeout=JOB_TIMEOUT)
-    except BaseException:
-        process.kill()
-        raise
-    drain.join(timeout=5)
+
+    def stop_in_driver(signum: int) -> None:
+        name = "INT" if signum == signal.SIGINT else "TERM"
+        compose("exec", "-T", "driver", "pkill", f"-{name}", "-f", marker, env=env, check=False, capture=True)
+
+    readers = [threading.Thread(target=read_output, daemon=True)]
+    readers.append(threading.Thread(target=lambda: log.extend(process.stderr), daemon=True))
+    for reader in readers:
+        reader.start()
+    code = wait_passing_signals(process, stop_in_driver)
+    for reader in readers:
+        reader.join(timeout=5)
     if code != 0 and echo and not any(line.startswith("sparklab ") for line in lines):
         print("".join(log[-40:]), end="", file=sys.stderr)
     return code, lines

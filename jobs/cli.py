@@ -8,10 +8,12 @@ input ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import platform
-import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +21,9 @@ from typing import Any
 
 from jobs import cv, gd, wordcount
 from jobs.data.paths import PROJECT_DIR, expand_inputs, wine_csv
-from jobs.errors import JobError
+from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.report.files import new_run_id, write_json_atomic
-from jobs.runtime.session import build_session, master_from_env
+from jobs.runtime.session import MASTER_URL_FORMS, build_session, is_master_url, master_from_env
 
 JOBS = ("wordcount", "gd", "cv")
 RESULTS_DIR = Path("results")
@@ -46,7 +48,12 @@ def _add_wordcount_options(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[str(PROJECT_DIR / "data" / "peter_piper.txt")],
         metavar="PATH_OR_GLOB",
-        help="text files, directories or globs (default: the article's data/peter_piper.txt)",
+        help=(
+            "text files, directories or globs (default: the article's data/peter_piper.txt); "
+            "a path that exists is read as it is, even with [ ] * ? in its name; only one "
+            "that does not exist is a glob (quote it; [[] matches a literal [); a directory "
+            "gives its files, and names starting with _ or . are skipped"
+        ),
     )
     parser.add_argument("--top", type=int, default=10, help="how many of the most frequent words to list")
     parser.add_argument("--lower", action="store_true", help="lower-case the words")
@@ -149,9 +156,20 @@ def _load(spark, args):
 
     spark.sparkContext.setJobGroup("load", "read, check and split the data")
     split = Split(test_fraction=args.test_fraction, seed=args.seed, standardize=not args.no_standardize)
-    return load_table(
+    data = load_table(
         spark, args.data, split=split, partitions=args.partitions, on_bad_lines=args.on_bad_lines
-    ), split
+    )
+    for note in data.notes:
+        print(f"sparklab {args.job}: note: {note}", file=sys.stderr)
+        args.partitions = data.blocks.getNumPartitions()
+    if data.skipped_lines:
+        line, what = data.skipped_examples[0]
+        print(
+            f"sparklab {args.job}: skipped {data.skipped_lines} bad lines (--on-bad-lines skip), "
+            f"the first {data.path}:{line}: {what}",
+            file=sys.stderr,
+        )
+    return data, split
 
 
 def _data_json(data, split) -> dict[str, Any]:
@@ -226,12 +244,20 @@ RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Everything that can be checked before a JVM starts, so it fails in milliseconds."""
+    master = args.master if args.master is not None else master_from_env()
+    if not is_master_url(master):
+        given = f"--master {master}" if args.master is not None else f"SPARKLAB_MASTER={master}"
+        raise JobError(f"{given}: not a Spark master URL; {MASTER_URL_FORMS}")
+    args.master = master
+    if args.out is None:
+        args.out = RESULTS_DIR / new_run_id()
     if args.partitions is not None and args.partitions < 1:
         raise JobError(f"--partitions must be at least 1, got {args.partitions}")
     if args.job == "wordcount":
         args.input = expand_inputs(args.input)
         if args.top < 1:
             raise JobError(f"--top must be at least 1, got {args.top}")
+        check_out_dir(Path(args.out))
         return
     gd.check_hyperparameters(
         iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
@@ -242,6 +268,45 @@ def check_arguments(args: argparse.Namespace) -> None:
     from jobs.data.table import read_header
 
     read_header(args.data)
+    check_out_dir(Path(args.out))
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
+
+
+def check_out_dir(out: Path) -> None:
+    """Fail before the work, not after it, when the result cannot be written
+    to `out`: create it, write and delete a file in it, then remove again the
+    directories this made (the result's writer makes them at the end)."""
+    try:
+        existing = out
+        while not existing.exists() and not existing.is_symlink():
+            existing = existing.parent
+        if not existing.is_dir():
+            if existing == out:
+                raise JobError(f"--out {out}: is a file, not a directory")
+            raise JobError(f"--out {out}: cannot be created, {existing} is a file")
+        made = []  # the missing directories, deepest first
+        missing = out
+        while missing != existing:
+            made.append(missing)
+            missing = missing.parent
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise JobError(f"--out {out}: cannot be created ({_reason(error)})") from None
+        try:
+            with tempfile.TemporaryFile(dir=out):
+                pass
+        except OSError as error:
+            raise JobError(f"--out {out}: not writable ({_reason(error)})") from None
+        finally:
+            for directory in made:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+    except PermissionError:
+        raise JobError(f"--out {out}: permission denied") from None
 
 
 def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
@@ -265,9 +330,16 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             "metrics": spark_metrics(spark),
         }
     finally:
-        spark.stop()
+        stop_session(spark)
     out = args.out or RESULTS_DIR / new_run_id()
     return write_json_atomic(Path(out) / f"{args.job}.json", payload), payload
+
+
+def stop_session(spark) -> None:
+    """Stop the session; after an interrupt the JVM may be gone already, and
+    that must not replace the interrupt's own message."""
+    with contextlib.suppress(Exception):
+        spark.stop()
 
 
 def spark_metrics(spark) -> dict[str, Any]:
@@ -280,26 +352,25 @@ def spark_metrics(spark) -> dict[str, Any]:
         return {"error": f"metrics unavailable: {one_line(error)}"}
 
 
-def one_line(error: BaseException) -> str:
-    """A Java or Python error squeezed to its most telling line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    for line in reversed(lines):
-        if re.match(r"^[\w.]+(Error|Exception): ", line):
-            return line
-    return lines[0] if lines else type(error).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    raise_on_sigterm()
+    # py4j logs every call that an interrupt cuts short, with a traceback, on
+    # the root logger (the jobs themselves print, they do not log): the one
+    # line below says what happened.
+    logging.disable(logging.ERROR)
     try:
         path, _ = execute(args)
     except JobError as error:
         print(f"sparklab {args.job}: error: {error}", file=sys.stderr)
         return JobError.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as stop:
         print(f"sparklab {args.job}: interrupted; no result written", file=sys.stderr)
-        return 130
+        return interrupt_exit_code(stop)
     except Exception as error:  # Spark's own failures: one readable line last
+        if Terminated.received:
+            print(f"sparklab {args.job}: interrupted; no result written", file=sys.stderr)
+            return Terminated.exit_code
         print(f"sparklab {args.job}: failed: {one_line(error)}", file=sys.stderr)
         return 1
     print(json.dumps({"job": args.job, "result": str(path)}))

@@ -91,7 +91,7 @@ def cross_validate(
         if on_step:
             on_step(step, float(train_mse[-1].mean()), float(val_mse[-1].mean()))
         for j in range(folds):
-            check_loss(step, train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
+            check_loss(step, train_mse[0][j], train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
         return weights - lr * partials.gradient / n_train[None, :]
 
     try:

@@ -5,8 +5,69 @@ wrong or what to run; `jobs.cli` prints it and exits non-zero, so the user
 never has to read a Java stack trace to learn that a field is not a number.
 """
 
+import re
+
 
 class JobError(Exception):
     """A user-facing failure: bad input, bad option, missing data or cluster."""
 
     exit_code = 2
+
+
+class Terminated(BaseException):
+    """SIGTERM as an exception (like KeyboardInterrupt for SIGINT), so that
+    `finally` blocks, `spark.stop()` and atexit clean-ups run before exit 143."""
+
+    exit_code = 143
+    # Set by the handler: when the same SIGTERM also ended the JVM (a whole
+    # process group stopped), py4j's own error may surface first.
+    received = False
+
+
+def raise_on_sigterm() -> None:
+    """From now on SIGTERM raises Terminated in the main thread."""
+    import signal
+
+    def handler(signum, frame):
+        Terminated.received = True
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def interrupt_exit_code(stop: BaseException) -> int:
+    """130 for Ctrl-C (SIGINT), 143 for SIGTERM: the shell's own codes."""
+    return Terminated.exit_code if isinstance(stop, Terminated) else 130
+
+
+# A line that names an exception: Java's (`java.io.IOException: ...`, also as
+# py4j's `: X: ...` and `Caused by: X: ...`) or Python's (`ValueError: ...`).
+_EXCEPTION_LINE = re.compile(
+    r"^(?:Caused by: |: )?(?:[A-Za-z_$][\w$]*\.)*([A-Za-z_$][\w$]*(?:Error|Exception))(?::\s*(.*))?$"
+)
+
+
+def one_line(error: BaseException) -> str:
+    """A Java or Python error squeezed to its most telling line: the deepest
+    cause, as `ShortClassName: message`.
+
+    py4j's first line (`An error occurred while calling o40.partitions.`) says
+    only where; the Java exception follows it, then its `Caused by:` chain.
+    Of the exceptions that carry the deepest cause's message, the outermost
+    names it (InvalidInputException, not the IOException inside it).
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes: list[tuple[str, str]] = []
+    for line in lines:
+        match = _EXCEPTION_LINE.match(line)
+        while match:  # `X: Y: message` is X wrapping Y
+            name, message = match.group(1), (match.group(2) or "").strip()
+            inner = _EXCEPTION_LINE.match(message)
+            causes.append((name, message if not inner else ""))
+            match = inner
+    causes = [(name, message) for name, message in causes if message] or causes
+    if not causes:
+        return lines[0] if lines else type(error).__name__
+    deepest = causes[-1][1]
+    name = next(name for name, message in causes if message == deepest)
+    return f"{name}: {deepest}" if deepest else name

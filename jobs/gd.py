@@ -44,11 +44,24 @@ def check_hyperparameters(*, iterations: int, lr: float, folds: int | None = Non
         raise JobError(f"--folds must be at least 2 (one to validate, one to train), got {folds}")
 
 
-def check_loss(step: int, previous: float | None, current: float, lr: float) -> None:
+# Growth of the loss smaller than this share of the first loss is rounding.
+ROUNDING = 1e-9
+
+
+def check_loss(step: int, first: float, previous: float | None, current: float, lr: float) -> None:
     """Stop when the loss grows: on a least-squares problem it only does so
     when the step is too large for the features' scale, and then it diverges.
-    (Growth below 1e-9 relative is rounding at convergence, not divergence.)"""
-    if not math.isfinite(current) or (previous is not None and current > previous * (1 + 1e-9)):
+
+    Growth is judged against the problem's scale (the first loss), not the
+    last loss: near an exact solution the loss is ~1e-30 and its rounding
+    noise would otherwise look like growth.
+    """
+    if not math.isfinite(current):
+        raise JobError(
+            f"gradient descent diverges: train MSE is {current} at step {step} with --lr {lr}; "
+            f"lower --lr or keep the features standardized"
+        )
+    if previous is not None and current - previous > ROUNDING * first:
         raise JobError(
             f"gradient descent diverges: train MSE went from {previous:.6g} to {current:.6g} "
             f"at step {step} with --lr {lr}; lower --lr or keep the features standardized"
@@ -91,7 +104,7 @@ def fit_gd(
         step = len(train_mse)
         if on_step:
             on_step(step, train_mse[-1], test_mse[-1])
-        check_loss(step, train_mse[-2] if step > 1 else None, train_mse[-1], lr)
+        check_loss(step, train_mse[0], train_mse[-2] if step > 1 else None, train_mse[-1], lr)
         return weights - lr * partials.gradient / n
 
     # Twelve numbers ride in the task closure, which every task gets anyway;

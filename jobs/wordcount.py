@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from operator import add
 from typing import TYPE_CHECKING
 
+from jobs.data.paths import read_lines
+
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import SparkSession
@@ -63,7 +65,7 @@ def run(
     partitions: int | None = None,
 ) -> WordCountResult:
     sc = spark.sparkContext
-    lines = sc.textFile(",".join(files), minPartitions=partitions or sc.defaultParallelism)
+    lines = read_lines(sc, files, partitions or sc.defaultParallelism)
     counts = count_words(lines, tokenizer)
     return WordCountResult(
         counts=counts,

@@ -43,6 +43,13 @@ def fold_ids(index: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return np.minimum((unit_hash(index, 2 * seed + 1) * folds).astype(np.int64), folds - 1)
 
 
+# The largest magnitude a value may have: squares (1e200) and their sums over
+# billions of rows stay finite in float64, so losses, moments and the
+# result's JSON never hold inf. Larger values are refused up front, with
+# their line, never after the fit.
+MAX_ABS = 1e100
+
+
 @dataclass(frozen=True)
 class ParsedBlock:
     """One partition's rows: their 0-based data-row index, values, and bad lines."""
@@ -89,6 +96,16 @@ def parse_lines(
                     line_index + 1,
                     f"column {column + 1} ({columns[column]!r}): "
                     f"{fields[column].strip()!r} is not a finite number",
+                )
+            )
+            continue
+        if any(abs(value) > MAX_ABS for value in row):
+            column = next(j for j, value in enumerate(row) if abs(value) > MAX_ABS)
+            bad.append(
+                (
+                    line_index + 1,
+                    f"column {column + 1} ({columns[column]!r}): {fields[column].strip()!r} is too large "
+                    f"(beyond ±{MAX_ABS:g}, its square and sums would overflow)",
                 )
             )
             continue

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from jobs.data.paths import hadoop_path
 from jobs.data.rows import Moments, design_matrix, holdout_mask, parse_lines
 from jobs.errors import JobError
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 OnBadLines = Literal["error", "skip"]
 MAX_REPORTED_BAD_LINES = 20
+MIN_ROWS_PER_PARTITION = 100
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,22 @@ class RegressionData:
     target_mean: float  # of the train split: the baseline model's bias
     skipped_lines: int = 0
     skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the loader changed, for the user
 
 
 def read_header(path: str, delimiter: str = ";") -> list[str]:
     if os.path.getsize(path) == 0:
         raise JobError(f"{path}: the file is empty (expected a header and data rows)")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
+    with open(path, "rb") as handle:
+        raw = handle.readline()
+    try:
+        # utf-8-sig: a byte-order mark (as some editors write) is not part of the first name.
+        header = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise JobError(
+            f"{path}:1: the header is not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
+            f"convert the file, e.g. `iconv -f latin1 -t utf-8`"
+        ) from None
     columns = [name.strip().strip('"') for name in header.rstrip("\r\n").split(delimiter)]
     if len(columns) < 2:
         raise JobError(
@@ -117,7 +128,7 @@ def load_table(
     columns = read_header(path)
     sc = spark.sparkContext
     partitions = partitions or sc.defaultParallelism
-    numbered = sc.textFile(path, minPartitions=partitions).zipWithIndex()
+    numbered = sc.textFile(hadoop_path(path), minPartitions=partitions).zipWithIndex()
 
     def parse(rows):
         yield parse_lines(rows, columns)
@@ -156,6 +167,17 @@ def load_table(
             y_test=np.ascontiguousarray(target[is_test]),
         )
 
+    notes = []
+    rows = moments.n + n_test
+    most = max(1, rows // MIN_ROWS_PER_PARTITION)
+    if parsed.getNumPartitions() > most:
+        # Every partition is a task in every iteration: past this, scheduling
+        # tiny tasks costs far more than the arithmetic they do.
+        notes.append(
+            f"{parsed.getNumPartitions()} partitions for {rows} rows: using {most} "
+            f"(at least {MIN_ROWS_PER_PARTITION} rows each; every partition is a task in every iteration)"
+        )
+        parsed = parsed.coalesce(most)
     blocks = parsed.map(to_block).setName(f"wine blocks {os.path.basename(path)}").cache()
     return RegressionData(
         path=path,
@@ -169,4 +191,5 @@ def load_table(
         target_mean=target_sum / moments.n,
         skipped_lines=bad_count,
         skipped_examples=bad_examples,
+        notes=notes,
     )

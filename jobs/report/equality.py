@@ -42,6 +42,8 @@ def difference(job: str, expected: dict, actual: dict, rtol: float = RTOL) -> st
             f"{len(changed)} counts differ {changed[:5]}"
         )
     left, right = _arrays(job, expected), _arrays(job, actual)
+    if left.keys() != right.keys():
+        return f"different parts: {sorted(left.keys() ^ right.keys())[:5]} in one only"
     for key, value in left.items():
         other = right[key]
         if value.shape != other.shape:

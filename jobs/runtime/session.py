@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from jobs.errors import JobError, Terminated, one_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -39,6 +42,30 @@ BASE_CONF: dict[str, str] = {
 
 def master_from_env() -> str:
     return os.environ.get("SPARKLAB_MASTER", DEFAULT_MASTER)
+
+
+MASTER_URL_FORMS = "use local[*], local[N], local-cluster[N,C,MB] or spark://HOST:PORT"
+# Spark's own forms (SparkContext.createTaskScheduler), numbers as groups.
+_LOCAL_MASTERS = (
+    re.compile(r"local"),
+    re.compile(r"local\[(?:\*|(\d+))\]"),
+    re.compile(r"local\[(?:\*|(\d+))\s*,\s*(\d+)\]"),
+    re.compile(r"local-cluster\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]"),
+)
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})")
+
+
+def is_master_url(master: str) -> bool:
+    """`local`, `local[N]`, `local[*]`, `local[N,F]`, `local[*,F]`,
+    `local-cluster[N,C,M]` (positive numbers) or `spark://HOST:PORT[,HOST:PORT...]`."""
+    for form in _LOCAL_MASTERS:
+        match = form.fullmatch(master)
+        if match:
+            return all(0 < int(n) < 2**31 for n in match.groups() if n is not None)
+    if not master.startswith("spark://"):
+        return False
+    addresses = [_HOST_PORT.fullmatch(a) for a in master.removeprefix("spark://").split(",")]
+    return all(a is not None and 0 < int(a.group(1)) < 65536 for a in addresses)
 
 
 # What executors never import: the command lines, the benchmark's drivers
@@ -103,7 +130,13 @@ def build_session(
         from jobs.runtime.standalone import check_standalone_master
 
         check_standalone_master(master)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:
+        if Terminated.received:  # the JVM went with the same SIGTERM: not a setup error
+            raise
+        # The JVM has printed its trace already; the last line says what failed.
+        raise JobError(f"Spark did not start on {master}: {one_line(error)}") from None
     spark.sparkContext.setLogLevel(log_level)
     if master.startswith("spark://"):
         from jobs.runtime.standalone import check_resources

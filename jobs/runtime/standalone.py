@@ -23,9 +23,14 @@ if TYPE_CHECKING:
 EXECUTOR_WAIT_SECONDS = 30.0
 
 
+WEBUI_ENV = "SPARKLAB_MASTER_WEBUI"
+WEBUI_PORT = 8080  # the standalone master's default (spark.master.ui.port)
+
+
 def master_web_url(master: str) -> str:
+    """The master's web UI: $SPARKLAB_MASTER_WEBUI, else port 8080 on the (first) master's host."""
     host = master.removeprefix("spark://").split(",")[0].rsplit(":", 1)[0]
-    return os.environ.get("SPARKLAB_MASTER_WEBUI", f"http://{host}:8080")
+    return os.environ.get(WEBUI_ENV, f"http://{host}:{WEBUI_PORT}")
 
 
 def read_master_state(web_url: str, timeout: float = 5) -> dict:
@@ -42,12 +47,19 @@ def alive_workers(state: dict) -> list[dict]:
 def master_state(master: str) -> dict:
     """`read_master_state` for a spark:// URL; a one-line JobError when it does not answer."""
     url = master_web_url(master)
+    where = f"set {WEBUI_ENV}=http://HOST:PORT if its web UI is not on port {WEBUI_PORT}"
     try:
-        return read_master_state(url)
+        state = read_master_state(url)
     except OSError as error:
         raise JobError(
-            f"the Spark master at {master} does not answer ({url}/json/: {error}); run `./lab up`"
+            f"the Spark master at {master} does not answer ({url}/json/: {error}); run `./lab up`, "
+            f"or {where}"
         ) from None
+    except ValueError:  # something else serves that port
+        raise JobError(f"{url}/json/ answers, but not as a Spark master's web UI; {where}") from None
+    if not isinstance(state, dict):
+        raise JobError(f"{url}/json/ answers, but not as a Spark master's web UI; {where}")
+    return state
 
 
 def check_standalone_master(master: str) -> None:

@@ -138,7 +138,7 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, 
     try:
         path = submit.submit(job, options, out=tmp_path, env=cluster.env, echo=False, on_line=on_line)
     finally:
-        lifecycle.compose("up", "-d", "--wait", "--scale", f"worker={cluster.workers}", env=cluster.env)
+        lifecycle.resize(cluster.workers, env=cluster.env)
     assert killed.is_set(), "the job ended before a worker could be killed"
     payload = json.loads(path.read_text())
     metrics = payload["metrics"]
@@ -183,9 +183,8 @@ def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path
 
 
 def scale(cluster, workers: int) -> None:
-    """Resize the running cluster; the master's readiness then waits for `workers`."""
-    env = {**cluster.env, "SPARKLAB_WORKERS": str(workers)}
-    lifecycle.compose("up", "-d", "--wait", "--scale", f"worker={workers}", env=env)
+    """Resize the running cluster in place (the master is not recreated)."""
+    lifecycle.resize(workers, env=cluster.env)
 
 
 def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, cluster_results, tmp_path):

@@ -122,4 +122,4 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
         with pytest.raises(JobError, match=r"the cluster has no worker running: run `./lab up`"):
             submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
     finally:
-        lifecycle.compose("up", "-d", "--wait", env=cluster.env)
+        lifecycle.resize(cluster.workers, env=cluster.env)

@@ -2,11 +2,8 @@
 
 import math
 
-import numpy as np
-
 from jobs.bench.bench_report import write_bench_report
 from jobs.bench.suite import Plan, run_bench
-from jobs.data.synthetic import TRUE_WEIGHTS, synthetic_arrays, synthetic_data
 
 
 def test_bench_runs_every_variant_and_reports_ratios(spark, wine_csv, tmp_path):
@@ -37,16 +34,3 @@ def test_bench_runs_every_variant_and_reports_ratios(spark, wine_csv, tmp_path):
     report = write_bench_report(result, tmp_path)
     assert "| `article_gd_vs_gd` |" in report.read_text()
     assert (tmp_path / "bench_times.png").stat().st_size > 0
-
-
-def test_synthetic_data_is_the_same_in_spark_and_numpy_and_recovers_its_weights(spark):
-    data = synthetic_data(spark.sparkContext, 5_000, partitions=3)
-    try:
-        blocks = data.blocks.collect()
-    finally:
-        data.blocks.unpersist()
-    x, y, _, _ = synthetic_arrays(5_000, 3, seed=1)
-    np.testing.assert_array_equal(np.concatenate([b.x_train for b in blocks]), x)
-    np.testing.assert_array_equal(np.concatenate([b.y_train for b in blocks]), y)
-    fitted, *_ = np.linalg.lstsq(x, y, rcond=None)
-    np.testing.assert_allclose(fitted, TRUE_WEIGHTS, atol=0.05)

@@ -1,10 +1,9 @@
-"""The pure core, without Spark."""
+"""Row parsing, the split and the folds (jobs.data.rows), without Spark."""
 
 import numpy as np
 import pytest
 
 from jobs.data.rows import Moments, fold_ids, holdout_mask, parse_lines
-from jobs.fit.kernels import cv_partials, raw_weights
 
 COLUMNS = ["a", "b", "y"]
 
@@ -53,28 +52,3 @@ def test_parse_lines_records_what_is_wrong_with_a_line(line, message):
     assert len(block.values) == 0
     ((number, what),) = block.bad
     assert f"line {number}: {what}" == message
-
-
-def test_cv_partials_mask_each_rows_own_fold():
-    rng = np.random.default_rng(2)
-    x, y, w = rng.normal(size=(50, 3)), rng.normal(size=50), rng.normal(size=(3, 4))
-    mask = (rng.integers(0, 4, 50)[:, None] != np.arange(4)).astype(float)
-    grad, n, sse, n_val, val_sse = cv_partials(x, y, mask, w)
-    for j in range(4):
-        train = mask[:, j] == 1
-        r = x @ w[:, j] - y
-        np.testing.assert_allclose(grad[:, j], x[train].T @ r[train], rtol=1e-12)
-        assert n[j] == train.sum()
-        assert n_val[j] == (~train).sum()
-        np.testing.assert_allclose(
-            [sse[j], val_sse[j]], [r[train] @ r[train], r[~train] @ r[~train]], rtol=1e-12
-        )
-
-
-def test_raw_weights_predict_like_standardized_weights():
-    rng = np.random.default_rng(3)
-    x = rng.normal(5, 2, size=(20, 3))
-    mean, std, w = x.mean(0), x.std(0), rng.normal(size=4)
-    standardized = w[0] + ((x - mean) / std) @ w[1:]
-    raw = raw_weights(w, mean, std)
-    np.testing.assert_allclose(raw[0] + x @ raw[1:], standardized, rtol=1e-12)

@@ -1,0 +1,110 @@
+"""jobs.cli's parsers and to_argv, their inverse (no Spark: parsing only)."""
+
+from pathlib import Path
+
+import pytest
+
+from jobs.cli import JOBS, build_parser, job_parsers, to_argv
+
+# Every option of each job, set to a value that is not its default.
+NON_DEFAULT = {
+    "wordcount": {
+        "input": ["a.txt", "corpus/*.txt"],
+        "top": 3,
+        "lower": True,
+        "strip_punct": True,
+        "master": "local[2]",
+        "out": Path("results/x"),
+        "partitions": 5,
+        "quiet": True,
+    },
+    "gd": {
+        "data": "wine.csv",
+        "iterations": 7,
+        "lr": 0.05,
+        "one_job": True,
+        "on_bad_lines": "skip",
+        "test_fraction": 0.25,
+        "seed": 11,
+        "no_standardize": True,
+        "master": "spark://master:7077",
+        "out": Path("/tmp/out"),
+        "partitions": 2,
+        "quiet": True,
+    },
+}
+NON_DEFAULT["cv"] = {**NON_DEFAULT["gd"], "folds": 4}
+
+
+def test_to_argv_leaves_out_unset_options_and_writes_flags_bare():
+    options = {
+        "iterations": 10,
+        "lr": 1e-05,
+        "one_job": True,
+        "quiet": False,
+        "data": None,
+        "input": [],
+        "on_bad_lines": "skip",
+        "seed": 0,
+    }
+    assert to_argv(options) == [
+        "--iterations",
+        "10",
+        "--lr",
+        "1e-05",
+        "--one-job",
+        "--on-bad-lines",
+        "skip",
+        "--seed",
+        "0",
+    ]
+
+
+def test_to_argv_gives_a_list_option_all_its_values():
+    assert to_argv({"input": ["a.txt", "b dir/*.txt"]}) == ["--input", "a.txt", "b dir/*.txt"]
+    assert to_argv({"input": ("a.txt",)}) == ["--input", "a.txt"]
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_parsing_to_argv_gives_every_non_default_option_back(job):
+    options = NON_DEFAULT[job]
+    parsed = vars(build_parser().parse_args([job, *to_argv(options)]))
+    assert parsed == {"job": job, **options}
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_parsing_to_argv_of_the_defaults_gives_the_defaults_back(job):
+    defaults = vars(build_parser().parse_args([job]))
+    defaults.pop("job")
+    assert vars(build_parser().parse_args([job, *to_argv(defaults)])) == {"job": job, **defaults}
+
+
+def test_the_non_default_values_cover_every_option_of_every_job():
+    for job, parser in job_parsers().items():
+        dests = {action.dest for action in parser._actions} - {"help"}
+        assert dests == set(NON_DEFAULT[job]), job
+
+
+def test_job_parsers_are_the_three_jobs_subcommands():
+    parsers = job_parsers()
+    assert list(parsers) == ["wordcount", "gd", "cv"]
+    assert [parser.prog for parser in parsers.values()] == [f"python -m jobs {job}" for job in JOBS]
+    options = {job: {a.dest for a in parser._actions} for job, parser in parsers.items()}
+    assert options["cv"] - options["gd"] == {"folds"}
+    assert "input" in options["wordcount"]
+    assert "data" not in options["wordcount"]
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_a_job_parser_parses_like_the_whole_command_line(job):
+    argv = to_argv(NON_DEFAULT[job])
+    whole = vars(build_parser().parse_args([job, *argv]))
+    whole.pop("job")
+    assert vars(job_parsers()[job].parse_args(argv)) == whole
+
+
+def test_a_bad_choice_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["gd", "--on-bad-lines", "ignore"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'ignore'" in capsys.readouterr().err
