@@ -134,13 +134,10 @@ def _ensure_wine_data() -> str:
         return str(fetch_wine())
 
 
-def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str, dict]:
-    for job, options in (
-        ("wordcount", {"input": [str(ROOT / "data" / "peter_piper.txt")]}),
-        ("gd", {}),
-        ("cv", {}),
-    ):
-        run_job(c, job, on, {**options, "out": out, "master": master})
+def _run_all_jobs(c, on: str, out: Path, clock) -> dict[str, dict]:
+    for job in ("wordcount", "gd", "cv"):
+        with clock.phase(f"{job} on {on}"):
+            run_job(c, job, on, {"out": out})
     return {job: json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd", "cv")}
 
 
@@ -154,12 +151,15 @@ def _run_all_jobs(c, on: str, out: Path, master: str | None = None) -> dict[str,
 def demo(c, workers=None, local_only=False):
     """Run the three jobs on local[*] and on the Docker cluster, then write the report."""
     from jobs.report.files import new_run_id
+    from jobs.report.phases import PhaseClock
     from jobs.report.run_report import write_report
 
+    setup = os.environ.get("SPARKLAB_SETUP_SECONDS")  # ./lab's own set-up, timed there
+    clock = PhaseClock("demo", [("set-up (.venv)", float(setup))] if setup else [])
     workers = int(workers or settings.default_workers())
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     run_dir = ROOT / "results" / new_run_id()
-    runs = {"local[*]": _run_all_jobs(c, "local", run_dir / "local")}
+    runs = {"local[*]": _run_all_jobs(c, "local", run_dir / "local", clock)}
     notes = []
     if local_only:
         notes.append("Cluster skipped (--local-only).")
@@ -171,12 +171,17 @@ def demo(c, workers=None, local_only=False):
                 f"cluster up and runs the jobs there too (`./lab up` starts it alone)."
             )
         else:
-            lifecycle.up(workers=workers)
-            runs[f"cluster ({workers} workers)"] = _run_all_jobs(c, "cluster", run_dir / "cluster")
-    report = write_report(run_dir, runs, notes)
+            with clock.phase("images (built once, then reused)"):
+                lifecycle.ensure_images()
+            with clock.phase(f"cluster up ({workers} workers)"):
+                lifecycle.up(workers=workers)
+            label = f"cluster ({workers} workers)"
+            runs[label] = _run_all_jobs(c, "cluster", run_dir / "cluster", clock)
+    with clock.phase("report"):
+        report = write_report(run_dir, runs, notes, phases=clock.markdown())
     for note in notes:
         print(f"demo: {note}", file=sys.stderr)
-    print(f"demo: report at {report}")
+    print(f"demo: {clock.total():.0f} s in all; report at {report}")
 
 
 @task(
@@ -243,6 +248,22 @@ def status(c):
     """Show the workers, cores, memory and applications, as the master reports them."""
     lifecycle.require_running()
     print(lifecycle.describe())
+
+
+@task(
+    positional=["app"],
+    auto_shortflags=False,
+    help={"app": "the application id (`./lab status` lists them)", "all_": "every running application"},
+)
+@one_line_errors
+def stop(c, app=None, all_=False):
+    """End a running application on the cluster (`stop APP_ID`, or `stop --all`)."""
+    from cluster.submit import stop_applications
+
+    if (not app and not all_) or (app or "").startswith("-"):
+        raise Exit("stop: name an application (`./lab status` lists them) or pass --all", code=2)
+    ended = stop_applications([app] if app else [], every=all_)
+    print(f"stop: ended {', '.join(ended) or 'nothing'}")
 
 
 @task(help={"service": "master, worker, driver or history (default: all)", "follow": "keep following"})
@@ -341,5 +362,5 @@ def bench(c, quick=False, on="local", no_mllib=False):
 
 
 ns = Collection(wordcount, gd, cv, data, demo, compare, bench, test, lint)
-for cluster_task in (image, up, down, status, logs, ui, shell, submit):
+for cluster_task in (image, up, down, status, stop, logs, ui, shell, submit):
     ns.add_task(cluster_task)

@@ -91,11 +91,23 @@ def running_services(env: dict[str, str] | None = None) -> dict[str, int]:
 
 
 def require_running(env: dict[str, str] | None = None) -> None:
+    """Refuse, naming what is missing, unless master, a worker and the driver run.
+
+    A lost driver container (it holds no state) is started again here; the
+    restart policy brings it back after a crash, this after a `docker kill`.
+    """
     services = running_services(env)
-    if not services.get("driver") or not services.get("master"):
+    if not services:
         raise ClusterError("the cluster is not running: run `./lab up`")
-    if not services.get("worker"):
-        raise ClusterError("the cluster has no worker running: run `./lab up`")
+    missing = [name for name in ("master", "worker") if not services.get(name)]
+    if missing:
+        running = ", ".join(sorted(services))
+        raise ClusterError(
+            f"the cluster is only partly running ({running}; no {' and no '.join(missing)}): run `./lab up`"
+        )
+    if not services.get("driver"):
+        print("lab: the driver container was not running; starting it again", file=sys.stderr)
+        compose("up", "-d", "--wait", "--no-recreate", "driver", env=env)
 
 
 def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] | None = None) -> None:

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cluster.lifecycle import compose, require_running, running_services
-from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir, setting
+from cluster.lifecycle import compose, master_state, require_running, running_services
+from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir
 from jobs.cli import to_argv
 from jobs.errors import JobError, Terminated
 from jobs.report.files import new_run_id
@@ -69,7 +69,7 @@ def submit(
         inside,
         *to_argv(options),
     ]
-    code, lines = spark_submit(command, marker=inside, env=env, echo=echo, on_line=on_line)
+    code, lines = spark_submit(command, run=run_id, env=env, echo=echo, on_line=on_line)
     raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
@@ -103,7 +103,7 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
         "--json-only",
         *args,
     ]
-    code, lines = spark_submit(command, marker=inside, env=env)
+    code, lines = spark_submit(command, run=out.name, env=env)
     raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith("bench: error: ")]
@@ -123,11 +123,61 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
 
 
 def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
-    """spark-submit of a script in the driver, on the cluster, with every core the workers offer."""
-    cores = int(setting("SPARKLAB_WORKER_CORES") or 1) * max(1, running_services(env).get("worker", 1))
-    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={cores}", script]
+    """spark-submit of a script in the driver, on the cluster: one executor of one
+    task slot on every worker, so other applications still find slots (.env)."""
+    workers = max(1, running_services(env).get("worker", 1))
+    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={workers}", script]
 
 
+def signal_in_driver(name: str, pattern: str, env: dict[str, str] | None = None) -> bool:
+    """Send SIGname to the driver container's processes whose command line matches `pattern`."""
+    done = compose(
+        "exec", "-T", "driver", "pkill", f"-{name}", "-f", pattern, env=env, check=False, capture=True
+    )
+    return done.returncode == 0
+
+
+def stop_applications(
+    app_ids: list[str], *, every: bool = False, env: dict[str, str] | None = None
+) -> list[str]:
+    """End running applications through the driver container (authenticated by
+    Docker access; the master UI's kill link stays refused). Returns what was ended."""
+    require_running(env)
+    active = {app["id"]: app for app in master_state(env).get("activeapps", [])}
+    chosen = list(active) if every else app_ids
+    unknown = [app for app in chosen if app not in active]
+    if unknown:
+        listed = ", ".join(active) or "none"
+        raise ClusterError(f"no running application {unknown[0]} (running: {listed}); see `./lab status`")
+    ended = []
+    for app in chosen:
+        run = RUN_NAME.search(active[app]["name"])
+        # Our own runs carry their id; anything else started in the driver
+        # (a pyspark shell, a script) is a SparkSubmit JVM of its own.
+        pattern = run.group(1) if run else "org.apache.spark.deploy.SparkSubmit"
+        if signal_in_driver("TERM", pattern, env):
+            ended.append(app)
+    return ended
+
+
+# Runs a command in the driver container and ends it when the host's end of
+# stdin closes: `./lab` gone, however it died (even SIGKILL), leaves no
+# application holding the cluster. The shell traps INT and TERM (not
+# ignores: its children must still get them) and waits for the command's
+# own exit code.
+SUPERVISE = r"""
+exec 3<&0
+"$@" </dev/null &
+job=$!
+{ cat <&3 >/dev/null; pkill -TERM -f "$SPARKLAB_RUN"; } &
+watcher=$!
+trap true INT TERM
+while :; do wait "$job"; code=$?; kill -0 "$job" 2>/dev/null || break; done
+kill "$watcher" 2>/dev/null  # its cat ends alone when the exec closes stdin
+exit "$code"
+"""
+RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the application's name
+RUN_NAME = re.compile(r"\[run (\S+)\]")
 INTERRUPTED = re.compile(r"^sparklab \w+: interrupted; ")
 
 
@@ -142,7 +192,7 @@ def raise_if_interrupted(code: int) -> None:
 def spark_submit(
     command: list[str],
     *,
-    marker: str,
+    run: str,
     env: dict[str, str] | None = None,
     echo: bool = True,
     on_line: Callable[[str], None] | None = None,
@@ -152,17 +202,20 @@ def spark_submit(
     spark-submit merges the Python program's stderr into its stdout, so the
     job's progress, its error line and its result line all arrive on stdout;
     Spark's own log (stderr) is kept out of the way unless the job fails.
-    `marker` is a string unique to this run in the command line: on Ctrl-C
-    or SIGTERM here, the processes inside the driver that carry it are sent
-    the same signal (a `docker compose exec` client passes none on), so the
-    application ends on the cluster too, and its own last line is shown.
+    `run` is this run's id, unique, in the command line (its results path)
+    and in the application's name: on Ctrl-C or SIGTERM here, the processes
+    inside the driver that carry it are sent the same signal (a `docker
+    compose exec` client passes none on), so the application ends on the
+    cluster too; `./lab stop APP_ID` finds them the same way.
     """
     process = subprocess.Popen(
-        compose_command("exec", "-T", "driver", *command),
+        compose_command(
+            "exec", "-T", "-e", f"{RUN_ENV}={run}", "driver", "sh", "-c", SUPERVISE, "sh", *command
+        ),
         cwd=ROOT,
         env=env or compose_env(),
         text=True,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,  # never written: it closes when this process ends, however
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # a terminal's Ctrl-C reaches us alone; we pass it on
@@ -181,8 +234,7 @@ def spark_submit(
                 print(line, end="", file=sys.stderr, flush=True)
 
     def stop_in_driver(signum: int) -> None:
-        name = "INT" if signum == signal.SIGINT else "TERM"
-        compose("exec", "-T", "driver", "pkill", f"-{name}", "-f", marker, env=env, check=False, capture=True)
+        signal_in_driver("INT" if signum == signal.SIGINT else "TERM", run, env)
 
     readers = [threading.Thread(target=read_output, daemon=True)]
     readers.append(threading.Thread(target=lambda: log.extend(process.stderr), daemon=True))

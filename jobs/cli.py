@@ -161,6 +161,7 @@ def _load(spark, args):
     )
     for note in data.notes:
         print(f"sparklab {args.job}: note: {note}", file=sys.stderr)
+    if data.notes:  # the loader changed the partitioning: the result says what ran
         args.partitions = data.blocks.getNumPartitions()
     if data.skipped_lines:
         line, what = data.skipped_examples[0]

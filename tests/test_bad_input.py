@@ -1,13 +1,20 @@
 """Bad input: one line that names the file (and line) and what is wrong."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from jobs.cli import check_out_dir
+from jobs.data.paths import expand_inputs, hadoop_path, read_lines
 from jobs.data.table import load_table
-from jobs.errors import JobError
+from jobs.errors import JobError, one_line
+from jobs.runtime.session import build_session, is_master_url
+from jobs.wordcount import run as run_wordcount
 
 
 @pytest.mark.parametrize(
@@ -83,3 +90,453 @@ def test_cli_writes_result_json_and_reports_its_path(tmp_path):
     result = json.loads((out / "wordcount.json").read_text())
     assert reported == {"job": "wordcount", "result": str(out / "wordcount.json")}
     assert result["top"] == [["peck", 5]]
+
+
+# --- 1. The file the user names is the file that is read ---------------------
+
+# Names Hadoop would read as globs, lists or escapes, beside the files those
+# globs would match instead (w1.csv for w[12].csv, qX.txt for q?.txt, ...).
+ODD_NAMES = [
+    "w[12].csv",
+    "solo[1].csv",
+    "notes[1].txt",
+    "a,b.txt",
+    ",.txt",
+    "b{x,y}.txt",
+    "a{b,c.txt",
+    "a}b,c.txt",
+    "}{,.txt",
+    "q?.txt",
+    "st*r.txt",
+    "back\\slash.txt",
+    "x\\,y.txt",
+    "pct%41.txt",
+    "hash#1 sp ace.txt",
+    "ümlaut€.txt",
+    "[!x]^$(|)+.txt",
+]
+DECOYS = [
+    "w1.csv",
+    "w2.csv",
+    "solo1.csv",
+    "notes1.txt",
+    "a",
+    "b.txt",
+    "bx.txt",
+    "qX.txt",
+    "star.txt",
+    "pctA.txt",
+]
+
+
+@pytest.fixture(scope="module")
+def odd_dir(tmp_path_factory):
+    """One directory holding every odd name and the decoys, each file naming itself."""
+    folder = tmp_path_factory.mktemp("odd [dir],{x}")
+    for name in ODD_NAMES + DECOYS:
+        (folder / name).write_text(f"the file {name}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_hadoop_path_reads_exactly_the_named_file(spark, odd_dir, name):
+    lines = spark.sparkContext.textFile(hadoop_path(str(odd_dir / name))).collect()
+    assert lines == [f"the file {name}"]
+
+
+def test_several_odd_files_are_each_read_once_in_about_the_partitions_asked(spark, odd_dir):
+    files = [str(odd_dir / name) for name in ODD_NAMES]
+    lines = read_lines(spark.sparkContext, files, 24)
+    assert lines.collect() == [f"the file {name}" for name in ODD_NAMES]
+    assert len(ODD_NAMES) <= lines.getNumPartitions() <= 24 + len(ODD_NAMES)
+
+
+def test_read_lines_splits_files_by_their_share_of_the_bytes(spark, tmp_path):
+    big, small = tmp_path / "big.txt", tmp_path / "small.txt"
+    big.write_text("".join(f"line {i:05d}\n" for i in range(3000)))
+    small.write_text("".join(f"line {i:05d}\n" for i in range(1000)))
+    lines = read_lines(spark.sparkContext, [str(big), str(small)], 8)
+    assert 8 <= lines.getNumPartitions() <= 10  # 6 + 2, Hadoop may add one per file
+    assert lines.count() == 4000
+
+
+def test_load_table_reads_w12_and_not_w1_beside_it(spark, tmp_path):
+    rows = [f"{i};{i % 3};{i % 5};{i % 7 + 0.5 * i}" for i in range(40)]
+    (tmp_path / "w1.csv").write_text('"a";"b";"c";"y"\n' + "\n".join(rows[:10]) + "\n")
+    (tmp_path / "w[12].csv").write_text('"a";"b";"c";"y"\n' + "\n".join(rows) + "\n")
+    data = load_table(spark, str(tmp_path / "w[12].csv"))
+    assert data.path == str(tmp_path / "w[12].csv")
+    assert data.n_train + data.n_test == 40
+
+
+def test_wordcount_counts_odd_named_files_as_they_are(spark, odd_dir):
+    files = expand_inputs(
+        [str(odd_dir / "notes[1].txt"), str(odd_dir / "a,b.txt"), str(odd_dir / "st*r.txt")]
+    )
+    assert files == [str(odd_dir / "notes[1].txt"), str(odd_dir / "a,b.txt"), str(odd_dir / "st*r.txt")]
+    counts = run_wordcount(spark, files).counts
+    assert counts == {"the": 3, "file": 3, "notes[1].txt": 1, "a,b.txt": 1, "st*r.txt": 1}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        # An argument that exists is taken literally, glob characters and all.
+        (["w[12].csv"], ["w[12].csv"]),
+        (["st*r.txt", "q?.txt"], ["st*r.txt", "q?.txt"]),
+        # One that does not exist and holds glob magic is a glob (Python's, sorted).
+        (["w[0-9].csv"], ["w1.csv", "w2.csv"]),
+        (["q?.txt", "n*s1.txt"], ["q?.txt", "notes1.txt"]),
+        (["[[]!x]*"], ["[!x]^$(|)+.txt"]),
+    ],
+)
+def test_expand_inputs_globs_only_what_does_not_exist(odd_dir, arguments, expected):
+    files = expand_inputs([str(odd_dir / a) for a in arguments])
+    assert files == [str(odd_dir / e) for e in expected]
+
+
+def test_a_directory_gives_its_files_but_not_the_hidden_ones(tmp_path):
+    for name in ("b.txt", "a.txt", "_SUCCESS", ".a.txt.crc"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "sub").mkdir()
+    assert expand_inputs([str(tmp_path)]) == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    assert expand_inputs([str(tmp_path / "*")]) == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+
+
+@pytest.mark.parametrize(
+    ("files", "argument", "message"),
+    [
+        (
+            ["a:b.csv"],
+            "a:b.csv",
+            "{d}/a:b.csv: Hadoop cannot read a path that holds ':' (it takes it for a URI scheme); "
+            "rename the file or copy it to a path without ':'",
+        ),
+        (
+            ["_notes.txt"],
+            "_notes.txt",
+            "{d}/_notes.txt: Hadoop skips files whose name starts with '_' or '.'; "
+            "rename the file or copy it",
+        ),
+        (
+            ["a,b.txt", "x:y.txt"],
+            "a,b.txt",
+            "{d}/a,b.txt: Hadoop cannot read it: for the ',' in 'a,b.txt' it lists {d}, "
+            "where 'x:y.txt' holds a ':' (taken for a URI scheme); rename or move one of them",
+        ),
+        (
+            ["_SUCCESS"],
+            "",
+            "{d}/: the directory holds no file (names starting with '_' or '.' are skipped)",
+        ),
+        (["_SUCCESS"], "*", "{d}/*: the glob matches no file (names starting with '_' or '.' are skipped)"),
+    ],
+)
+def test_what_hadoop_cannot_read_is_refused_in_one_line(tmp_path, files, argument, message):
+    for name in files:
+        (tmp_path / name).write_text("x\n")
+    with pytest.raises(JobError) as raised:
+        expand_inputs([f"{tmp_path}/{argument}"])
+    assert str(raised.value) == message.format(d=tmp_path)
+
+
+def _result(out: Path, job: str) -> dict:
+    return json.loads((out / f"{job}.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["w[12].csv", "solo[1].csv", "a,b.csv"])
+def test_cli_gd_fits_the_named_file(tmp_path, name):
+    rows = [f"{i};{(i * 7) % 11};{i % 5 + 0.25 * i}" for i in range(60)]
+    (tmp_path / "w1.csv").write_text('"a";"b";"y"\n' + "\n".join(rows[:20]) + "\n")
+    (tmp_path / name).write_text('"a";"b";"y"\n' + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    done = _cli("gd", "--data", str(tmp_path / name), "--out", str(out), "--iterations", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    result = _result(out, "gd")
+    assert result["data"] == str(tmp_path / name)
+    assert result["n_train"] + result["n_test"] == 60
+
+
+def test_cli_wordcount_reads_the_named_files(tmp_path):
+    (tmp_path / "notes[1].txt").write_text("alpha beta beta\n")
+    (tmp_path / "notes1.txt").write_text("decoy decoy\n")
+    (tmp_path / "a,b.txt").write_text("gamma\n")
+    (tmp_path / "a").write_text("decoy\n")
+    out = tmp_path / "out"
+    done = _cli(
+        "wordcount", "--input", str(tmp_path / "notes[1].txt"), str(tmp_path / "a,b.txt"), "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    result = _result(out, "wordcount")
+    assert result["files"] == [str(tmp_path / "notes[1].txt"), str(tmp_path / "a,b.txt")]
+    assert result["counts"] == {"alpha": 1, "beta": 2, "gamma": 1}
+
+
+def test_cli_refuses_a_colon_in_one_line_before_spark(tmp_path):
+    path = tmp_path / "a:b.csv"
+    path.write_text('"a";"y"\n1;2\n')
+    done = _cli("gd", "--data", str(path), "--quiet")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"sparklab gd: error: {path}: Hadoop cannot read a path that holds ':' (it takes it for a URI "
+        "scheme); rename the file or copy it to a path without ':'"
+    ]
+
+
+# --- 4. One line, and it names the cause ------------------------------------
+
+INVALID_INPUT = """An error occurred while calling o40.partitions.
+: org.apache.hadoop.mapred.InvalidInputException: Input Pattern file:/data/solo[1].csv matches 0 files
+\tat org.apache.hadoop.mapred.FileInputFormat.singleThreadedListStatus(FileInputFormat.java:306)
+\tat org.apache.hadoop.mapred.FileInputFormat.listStatus(FileInputFormat.java:245)
+\tat java.base/java.lang.Thread.run(Thread.java:840)
+Caused by: java.io.IOException: Input Pattern file:/data/solo[1].csv matches 0 files
+\tat org.apache.hadoop.mapred.FileInputFormat.singleThreadedListStatus(FileInputFormat.java:281)
+\t... 30 more
+"""
+STAGE_FAILURE = """An error occurred while calling z:org.apache.spark.api.python.PythonRDD.collectAndServe.
+: org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 failed 1 times, \
+most recent failure: Lost task 0.0 in stage 0.0 (TID 0) (192.0.2.2 executor driver): \
+java.lang.IllegalArgumentException: java.net.URISyntaxException: Relative path in absolute URI: .a:b.csv.crc
+\tat org.apache.hadoop.fs.Path.initialize(Path.java:271)
+Caused by: java.net.URISyntaxException: Relative path in absolute URI: .a:b.csv.crc
+\tat java.base/java.net.URI.checkPath(URI.java:1998)
+\t... 31 more
+
+Driver stacktrace:
+\tat org.apache.spark.scheduler.DAGScheduler.$anonfun$abortStage$3(DAGScheduler.scala:4568)
+Caused by: java.lang.IllegalArgumentException: \
+java.net.URISyntaxException: Relative path in absolute URI: .a:b.csv.crc
+\tat org.apache.hadoop.fs.Path.initialize(Path.java:271)
+\t... 1 more
+Caused by: java.net.URISyntaxException: Relative path in absolute URI: .a:b.csv.crc
+\tat java.base/java.net.URI.checkPath(URI.java:1998)
+\t... 31 more
+"""
+PYTHON_WORKER = """An exception was thrown from the Python worker:
+Traceback (most recent call last):
+  File "/v/pyspark.zip/pyspark/worker.py", line 4327, in invoke_udf
+    run_process()
+  File "/v/pyspark.zip/pyspark/util.py", line 158, in wrapper
+    return f(*args, **kwargs)
+           ^^^^^^^^^^^^^^^^^^
+ValueError: could not convert string to float: 'x'
+"""
+OUT_OF_MEMORY = """An error occurred while calling o42.collect.
+: org.apache.spark.SparkException: Job aborted due to stage failure
+\tat org.apache.spark.scheduler.DAGScheduler.failJob(DAGScheduler.scala:1)
+java.lang.OutOfMemoryError: Java heap space
+\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)
+"""
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (
+            RuntimeError(INVALID_INPUT),
+            "InvalidInputException: Input Pattern file:/data/solo[1].csv matches 0 files",
+        ),
+        (RuntimeError(STAGE_FAILURE), "URISyntaxException: Relative path in absolute URI: .a:b.csv.crc"),
+        (
+            RuntimeError("java.net.URISyntaxException: Relative path in absolute URI: a:b.csv"),
+            "URISyntaxException: Relative path in absolute URI: a:b.csv",
+        ),
+        (RuntimeError(PYTHON_WORKER), "ValueError: could not convert string to float: 'x'"),
+        (RuntimeError(OUT_OF_MEMORY), "OutOfMemoryError: Java heap space"),
+        (
+            RuntimeError("An error occurred while calling o7.stop.\n: java.lang.NullPointerException"),
+            "NullPointerException",
+        ),
+        (
+            RuntimeError("[JAVA_GATEWAY_EXITED] Java gateway process exited before sending its port number."),
+            "[JAVA_GATEWAY_EXITED] Java gateway process exited before sending its port number.",
+        ),
+        (ValueError("  first line\nsecond line"), "first line"),
+        (KeyError(), "KeyError"),
+    ],
+)
+def test_one_line_names_the_deepest_cause(error, line):
+    assert one_line(error) == line
+
+
+# --- 5. The master URL -------------------------------------------------------
+
+GOOD_MASTERS = [
+    "local",
+    "local[1]",
+    "local[16]",
+    "local[*]",
+    "local[4,2]",
+    "local[*,3]",
+    "local[*, 3]",
+    "local-cluster[2,1,1024]",
+    "local-cluster[ 2 , 1 , 512 ]",
+    "spark://master:7077",
+    "spark://spark-master.lab.local:7077",
+    "spark://10.0.0.5:7077",
+    "spark://[::1]:7077",
+    "spark://m1:7077,m2:7078",
+]
+BAD_MASTERS = [
+    "garbage",
+    "",
+    "LOCAL",
+    "local[]",
+    "local[abc]",
+    "local[0]",
+    "local[-1]",
+    "local[2,0]",
+    "local[,2]",
+    "local[2]x",
+    "local[99999999999]",
+    "local-cluster[2,1]",
+    "local-cluster[0,1,1024]",
+    "local-cluster[2,1,0]",
+    "spark://",
+    "spark://master",
+    "spark://master:",
+    "spark://master:0",
+    "spark://master:65536",
+    "spark://:7077",
+    "spark://ma ster:7077",
+    "spark://m1:7077,",
+    "spark://m1:7077,spark://m2:7077",
+    "http://master:8080",
+    "yarn",
+    "k8s://https://10.0.0.1:443",
+]
+
+
+@pytest.mark.parametrize("master", GOOD_MASTERS)
+def test_spark_master_urls_are_accepted(master):
+    assert is_master_url(master)
+
+
+@pytest.mark.parametrize("master", BAD_MASTERS)
+def test_anything_else_is_not_a_master_url(master):
+    assert not is_master_url(master)
+
+
+MASTER_FORMS = "use local[*], local[N], local-cluster[N,C,MB] or spark://HOST:PORT"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (["--master", "garbage"], {}, f"--master garbage: not a Spark master URL; {MASTER_FORMS}"),
+        (["--master", "local[abc]"], {}, f"--master local[abc]: not a Spark master URL; {MASTER_FORMS}"),
+        (["--master", "local[0]"], {}, f"--master local[0]: not a Spark master URL; {MASTER_FORMS}"),
+        (
+            ["--master", "spark://master"],
+            {},
+            f"--master spark://master: not a Spark master URL; {MASTER_FORMS}",
+        ),
+        (
+            [],
+            {"SPARKLAB_MASTER": "nowhere"},
+            f"SPARKLAB_MASTER=nowhere: not a Spark master URL; {MASTER_FORMS}",
+        ),
+    ],
+)
+def test_cli_refuses_a_bad_master_before_the_jvm_starts(args, env, line):
+    done = _cli("wordcount", *args, "--quiet", env={**os.environ, **env})
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"sparklab wordcount: error: {line}"]
+
+
+def test_a_session_that_will_not_start_after_the_probe_is_one_line(spark, monkeypatch):
+    """The master's web UI answers, then the driver fails: a JobError, not a trace."""
+    from pyspark.sql import SparkSession
+
+    from jobs.runtime import standalone
+
+    alive = {"status": "ALIVE", "workers": [{"state": "ALIVE", "cores": 2, "memory": 2048}]}
+    monkeypatch.setattr(standalone, "read_master_state", lambda url, timeout=5: alive)
+    bind_failure = (
+        "An error occurred while calling None.org.apache.spark.api.java.JavaSparkContext.\n"
+        ": java.net.BindException: Cannot assign requested address: Service 'sparkDriver' failed "
+        "after 16 retries (on a random free port)!\n"
+        "\tat java.base/sun.nio.ch.Net.bind0(Native Method)\n"
+    )
+
+    def fail(builder):
+        raise RuntimeError(bind_failure)
+
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", fail)
+    with pytest.raises(JobError) as raised:
+        build_session("spark://127.0.0.1:7077")
+    assert str(raised.value) == (
+        "Spark did not start on spark://127.0.0.1:7077: BindException: Cannot assign requested "
+        "address: Service 'sparkDriver' failed after 16 retries (on a random free port)!"
+    )
+
+
+# --- 7. --out and --data that cannot be written or read ----------------------
+
+DROP_DAC = ["--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def _cli_unprivileged(*args):
+    """Run the CLI as it runs for a user without root's right to ignore file modes."""
+    if os.geteuid() != 0:
+        return _cli(*args)
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is missing: cannot drop root's DAC capabilities")
+    probe = subprocess.run([setpriv, *DROP_DAC, "--", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot drop capabilities here: {probe.stderr.strip()}")
+    return subprocess.run(
+        [setpriv, *DROP_DAC, "--", sys.executable, "-m", "jobs", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("out", "line"),
+    [
+        ("taken", "--out {out}: is a file, not a directory"),
+        ("taken/sub/dir", "--out {out}: cannot be created, {tmp}/taken is a file"),
+        ("read-only", "--out {out}: not writable (permission denied)"),
+        ("read-only/new/dir", "--out {out}: cannot be created (permission denied)"),
+    ],
+)
+def test_cli_refuses_an_unwritable_out_before_the_work(tmp_path, read_only_dir, out, line):
+    (tmp_path / "taken").write_text("a file\n")
+    out = tmp_path / out
+    args = ("wordcount", "--input", "data/peter_piper.txt", "--out", str(out), "--quiet")
+    # Root writes anywhere: the read-only cases run without that privilege.
+    done = _cli_unprivileged(*args) if read_only_dir in (out, *out.parents) else _cli(*args)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"sparklab wordcount: error: {line.format(out=out, tmp=tmp_path)}"]
+    assert not (read_only_dir / "new").exists()
+
+
+def test_checking_out_leaves_no_directory_behind(tmp_path):
+    check_out_dir(tmp_path / "a" / "b" / "c")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()
+    check_out_dir(tmp_path / "kept")
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+
+
+def test_cli_refuses_unreadable_data_in_one_line(tmp_path, wine_csv):
+    path = tmp_path / "wine.csv"
+    shutil.copy(wine_csv, path)
+    path.chmod(0o000)
+    done = _cli_unprivileged("gd", "--data", str(path), "--out", str(tmp_path / "out"), "--quiet")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"sparklab gd: error: {path}: permission denied"]
+    assert not (tmp_path / "out").exists()

@@ -53,6 +53,8 @@ write_conf() {
     echo "spark.driver.port 7078"
     echo "spark.blockManager.port 7079"
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
+    # One task slot per executor: applications share a worker's slots.
+    echo "spark.executor.cores 1"
   } > "$conf_dir/spark-defaults.conf"
   # Daemons log at INFO (./lab logs); the driver at WARN, so a job's own
   # progress lines are not buried.

@@ -33,8 +33,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [*lines, ""]
 
 
-def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> Path:
-    """Write plots and `report.md` into `out_dir`; the first runtime is the reference."""
+def write_report(
+    out_dir: Path, runs: Runs, notes: list[str] | None = None, phases: list[str] | None = None
+) -> Path:
+    """Write plots and `report.md` into `out_dir`; the first runtime is the reference.
+
+    `phases`: a markdown table of how long each phase of the command took."""
     out_dir = Path(out_dir)
     labels = list(runs)
     reference = runs[labels[0]]
@@ -46,6 +50,7 @@ def write_report(out_dir: Path, runs: Runs, notes: list[str] | None = None) -> P
         "",
         *(f"> {note}" for note in notes or []),
         "",
+        *(["## Time to this report", "", *phases] if phases else []),
         "## Results side by side",
         "",
     ]

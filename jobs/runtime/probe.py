@@ -48,7 +48,7 @@ def probe(spark) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from jobs.errors import JobError
-    from jobs.runtime.session import build_session
+    from jobs.runtime.session import build_session, executor_count
     from jobs.runtime.standalone import alive_workers, master_state, wait_for_executors
 
     parser = argparse.ArgumentParser(prog="python -m jobs.runtime.probe")
@@ -58,14 +58,27 @@ def main(argv: list[str] | None = None) -> int:
     workers = 0
     try:
         if (args.master or "").startswith("spark://"):
-            # One executor on every live worker: ask for all their cores.
+            # One executor (one task slot) on every live worker that has a
+            # slot free: a worker whose slots running applications hold is
+            # healthy, only busy, and is not waited for.
             alive = alive_workers(master_state(args.master))
-            workers = len(alive)
-            conf["spark.cores.max"] = str(sum(w["cores"] for w in alive))
+            free = [w for w in alive if w.get("coresfree", w["cores"] - w.get("coresused", 0)) >= 1]
+            workers = len(free)
+            if len(free) < len(alive):
+                print(
+                    f"probe: {len(alive) - len(free)} of {len(alive)} workers have no free task slot "
+                    "(running applications hold them); checking the others",
+                    file=sys.stderr,
+                )
+            conf["spark.cores.max"] = str(max(1, workers))
         spark = build_session(args.master, "sparklab-probe", conf=conf)
         if workers and not wait_for_executors(spark.sparkContext, workers):
+            started = executor_count(spark.sparkContext)
             spark.stop()
-            raise JobError(f"only some of the {workers} workers started an executor within 30 s")
+            raise JobError(
+                f"{workers - started} of the {workers} workers with a free task slot started no executor "
+                "within 30 s; see `./lab logs worker`"
+            )
     except JobError as error:
         print(f"probe: {error}", file=sys.stderr)
         return 2

@@ -123,13 +123,21 @@ def build_session(
         # not whatever `python3` is first on PATH; SparkContext reads this
         # variable, not a conf key.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    run = os.environ.get("SPARKLAB_RUN")
+    if run:  # set by `./lab` on the cluster: `./lab stop APP_ID` finds the run by it
+        app_name = f"{app_name} [run {run}]"
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     if master.startswith("spark://"):
-        from jobs.runtime.standalone import check_standalone_master
+        from pyspark import SparkConf, SparkContext
+
+        from jobs.runtime.standalone import check_secret, check_standalone_master
 
         check_standalone_master(master)
+        SparkContext._ensure_initialized()  # the JVM's view: spark-submit's --conf and defaults
+        defaults = dict(SparkConf().getAll())
+        check_secret({**defaults, **settings, **(conf or {})})
     try:
         spark = builder.getOrCreate()
     except Exception as error:

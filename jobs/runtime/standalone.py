@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import urllib.request
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 EXECUTOR_WAIT_SECONDS = 30.0
+SLOT_WAIT_SECONDS = 600.0
 
 
 WEBUI_ENV = "SPARKLAB_MASTER_WEBUI"
@@ -52,14 +54,37 @@ def master_state(master: str) -> dict:
         state = read_master_state(url)
     except OSError as error:
         raise JobError(
-            f"the Spark master at {master} does not answer ({url}/json/: {error}); run `./lab up`, "
-            f"or {where}"
+            f"the Spark master at {master} does not answer ({url}/json/: {error}); run `./lab up`, or {where}"
         ) from None
     except ValueError:  # something else serves that port
         raise JobError(f"{url}/json/ answers, but not as a Spark master's web UI; {where}") from None
     if not isinstance(state, dict):
         raise JobError(f"{url}/json/ answers, but not as a Spark master's web UI; {where}")
     return state
+
+
+SECRET_FILE = "/run/secrets/spark_secret"  # the Compose secret, in every SparkLab container
+
+
+def check_secret(conf) -> None:
+    """Where the cluster's secret is at hand (inside SparkLab's containers),
+    refuse a configuration whose RPC authentication could never succeed:
+    Spark itself would retry the master for a minute, then give up."""
+    path = os.environ.get("SPARKLAB_SECRET_FILE", SECRET_FILE)
+    if not os.path.isfile(path):
+        return
+    with open(path) as handle:
+        expected = handle.read().strip()
+    if conf.get("spark.authenticate", "false").lower() != "true":
+        raise JobError(
+            "spark.authenticate is off, but the cluster accepts only authenticated RPC; "
+            "leave spark.authenticate and spark.authenticate.secret to spark-defaults.conf"
+        )
+    if (conf.get("spark.authenticate.secret", "") or "").strip() != expected:
+        raise JobError(
+            f"the Spark RPC secret (spark.authenticate.secret) does not match the cluster's ({path}, "
+            "from cluster/secret/spark.secret); leave it to spark-defaults.conf"
+        )
 
 
 def check_standalone_master(master: str) -> None:
@@ -69,6 +94,41 @@ def check_standalone_master(master: str) -> None:
         raise JobError(f"the Spark master at {master} is {state.get('status')}; run `./lab up`")
     if not alive:
         raise JobError(f"the Spark master at {master} has no live workers; run `./lab up`")
+
+
+def holders(state: dict) -> str:
+    """Who holds the cluster's cores, for a message: 'app-1 (sparklab-gd, 2 cores), ...'."""
+    apps = [a for a in state.get("activeapps", []) if a.get("cores")]
+    return ", ".join(f"{a['id']} ({a['name']}, {a['cores']} cores)" for a in apps) or "no application"
+
+
+def wait_for_a_slot(sc, master: str) -> None:
+    """Wait until this application has an executor, saying every 10 s what it waits for.
+
+    Several applications share the cluster (each takes one task slot per
+    worker, see .env): when every slot is taken, a job waits its turn, up to
+    SPARKLAB_SLOT_WAIT seconds (default 600), instead of Spark's silent,
+    endless wait.
+    """
+    limit = float(os.environ.get("SPARKLAB_SLOT_WAIT", SLOT_WAIT_SECONDS))
+    started = time.monotonic()
+    while not wait_for_executors(sc, 1, timeout=10):
+        waited = time.monotonic() - started
+        state = master_state(master)
+        if not alive_workers(state):
+            raise JobError(f"the Spark master at {master} has no live workers any more; run `./lab up`")
+        if waited >= limit:
+            raise JobError(
+                f"no task slot came free within {limit:.0f} s on {master}: held by {holders(state)}; "
+                "see `./lab status`, end one with `./lab stop APP_ID`, "
+                "or add workers (`./lab up --workers N`)"
+            )
+        print(
+            f"sparklab: waiting for a free task slot ({waited:.0f} s of at most {limit:.0f}): "
+            f"{state.get('coresused', '?')} of {state.get('cores', '?')} cores held by {holders(state)}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def check_resources(spark: SparkSession, master: str) -> None:
@@ -87,11 +147,7 @@ def check_resources(spark: SparkSession, master: str) -> None:
             f"(spark.executor.cores / spark.executor.memory) or raise SPARKLAB_WORKER_CORES / "
             f"SPARKLAB_WORKER_MEMORY in .env and run `./lab up`"
         )
-    if not wait_for_executors(sc, 1):
-        raise JobError(
-            f"no executor started within {EXECUTOR_WAIT_SECONDS:.0f} s on {master} "
-            f"(workers busy or gone?); see `./lab status`, or restart with `./lab up`"
-        )
+    wait_for_a_slot(sc, master)
 
 
 def wait_for_executors(sc, count: int, timeout: float = EXECUTOR_WAIT_SECONDS) -> bool:

@@ -37,7 +37,7 @@ def test_two_workers_are_registered_and_alive(cluster):
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert state["status"] == "ALIVE"
     assert len(alive) == 2, f"{state['workers']}\n{cluster.logs()}"
-    assert {w["cores"] for w in alive} == {1}
+    assert {w["cores"] for w in alive} == {int(settings.setting("SPARKLAB_WORKER_CORES"))}  # task slots
 
 
 def test_published_ports_bind_to_loopback_only(cluster):
@@ -88,8 +88,34 @@ def test_too_much_memory_fails_fast_with_what_to_do(cluster):
     )
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     last = done.stdout.strip().splitlines()[-1]  # spark-submit merges the job's stderr into stdout
-    assert "each executor asks for 1 cores and 8192 MB, but the largest live worker offers 1 cores" in last
+    assert "each executor asks for 1 cores and 8192 MB, but the largest live worker offers 2 cores" in last
     assert time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ("--conf", "spark.authenticate.secret=not-the-secret"),
+            "sparklab wordcount: error: the Spark RPC secret (spark.authenticate.secret) does not match "
+            "the cluster's (/run/secrets/spark_secret, from cluster/secret/spark.secret); "
+            "leave it to spark-defaults.conf",
+        ),
+        (
+            ("--conf", "spark.authenticate=false"),
+            "sparklab wordcount: error: spark.authenticate is off, but the cluster accepts only "
+            "authenticated RPC; leave spark.authenticate and spark.authenticate.secret to "
+            "spark-defaults.conf",
+        ),
+    ],
+)
+def test_a_wrong_or_missing_secret_ends_a_submit_with_one_line(cluster, options, message):
+    started = time.perf_counter()
+    done = lifecycle.exec_driver(raw_wordcount_submit(*options), env=cluster.env, timeout=120)
+    seconds = time.perf_counter() - started
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == message
+    assert seconds < 60, f"took {seconds:.0f} s"
 
 
 def test_a_cluster_that_is_down_is_reported_with_what_to_run(cluster):
@@ -119,7 +145,8 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
             "run `./lab up`"
         )
         assert seconds < 30, f"took {seconds:.0f} s"
-        with pytest.raises(JobError, match=r"the cluster has no worker running: run `./lab up`"):
+        partly = r"the cluster is only partly running \(.*; no worker\): run `./lab up`"
+        with pytest.raises(JobError, match=partly):
             submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
     finally:
         lifecycle.resize(cluster.workers, env=cluster.env)

@@ -1,0 +1,168 @@
+"""The cluster as a shared service: a stopped job ends on the cluster too,
+applications share the slots, resizing leaves running work alone, a lost
+driver container comes back. Real containers, real signals; timings are
+printed, never asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from cluster import lifecycle, settings, submit
+from jobs.data.table import load_table
+from jobs.gd import fit_gd
+
+pytestmark = pytest.mark.cluster
+
+
+def sparklab_apps(env) -> list[dict]:
+    return [a for a in lifecycle.master_state(env).get("activeapps", []) if a["name"].startswith("sparklab-")]
+
+
+def wait_until_no_sparklab_app(env, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while (apps := sparklab_apps(env)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not apps, f"still running on the master after {seconds:.0f} s: {apps}"
+
+
+@pytest.fixture(scope="module")
+def local_gd(spark, wine_csv):
+    """The reference fits, on local[2] with the same partitioning (2)."""
+    data = load_table(spark, wine_csv, partitions=2)
+    try:
+        yield {n: fit_gd(spark.sparkContext, data, iterations=n) for n in (10, 150)}
+    finally:
+        data.blocks.unpersist()
+
+
+def assert_same_fit(payload: dict, expected) -> None:
+    np.testing.assert_allclose(payload["weights"], expected.weights, rtol=1e-9)
+    np.testing.assert_allclose(payload["train_mse"], expected.train_mse, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("signum", "to_group", "code"), [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)]
+)
+def test_an_interrupted_job_ends_on_the_cluster_too(cluster, tmp_path, signum, to_group, code):
+    """Ctrl-C (the terminal signals the whole group) or SIGTERM (the process
+    alone) on `./lab gd --on cluster`: one line, 130/143, the application gone."""
+    command = [sys.executable, "-m", "invoke", "gd", "--on", "cluster", "--iterations", "100000"]
+    process = subprocess.Popen(
+        command,
+        cwd=settings.ROOT,
+        env={**os.environ, **cluster.env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,
+    )
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for line in process.stderr:
+            lines.append(line.rstrip("\n"))
+            if " step 3/" in " ".join(line.split()):
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(180), "the job printed no third step:\n" + "\n".join(lines[-20:])
+        assert sparklab_apps(cluster.env), "the job is not listed on the master"
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
+        assert process.wait(90) == code, "\n".join(lines[-20:])
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(10)
+    assert lines[-1] == "gd: interrupted; no result written", "\n".join(lines[-20:])
+    assert sum("interrupted" in line for line in lines) == 1, "\n".join(lines[-20:])
+    wait_until_no_sparklab_app(cluster.env)
+    # The slots are free again: the next job runs at once, with no wait.
+    said: list[str] = []
+    path = submit.submit(
+        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, on_line=said.append
+    )
+    assert json.loads(path.read_text())["counts"]["peck"] == 5
+    assert not [line for line in said if "waiting for a free task slot" in line], said
+
+
+def test_two_jobs_at_once_both_run_and_give_the_result_of_a_run_alone(cluster, local_gd, tmp_path):
+    results: dict[str, dict] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            path = submit.submit(
+                "gd", {"iterations": 10, "partitions": 2}, out=tmp_path / name, env=cluster.env, echo=False
+            )
+            results[name] = json.loads(path.read_text())
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    assert not errors, errors
+    assert results["first"]["app_id"] != results["second"]["app_id"]
+    for payload in results.values():
+        assert payload["metrics"]["executors"] == cluster.workers, payload["metrics"]
+        assert_same_fit(payload, local_gd[10])
+
+
+def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd, tmp_path):
+    started = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def job() -> None:
+        try:
+            path = submit.submit(
+                "gd",
+                {"iterations": 150, "partitions": 2},
+                out=tmp_path,
+                env=cluster.env,
+                echo=False,
+                on_line=lambda line: " step 5/" in " ".join(line.split()) and started.set(),
+            )
+            outcome["payload"] = json.loads(path.read_text())
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    try:
+        assert started.wait(180), "the job did not start"
+        master_before = lifecycle.compose("ps", "-q", "master", env=cluster.env, capture=True).stdout
+        lifecycle.up(cluster.workers + 1, env=dict(cluster.env))  # raises on any failure
+        master_after = lifecycle.compose("ps", "-q", "master", env=cluster.env, capture=True).stdout
+        assert master_before == master_after, "the master was recreated"
+        thread.join(600)
+    finally:
+        lifecycle.resize(cluster.workers, env=cluster.env)
+    assert "error" not in outcome, outcome.get("error")
+    assert_same_fit(outcome["payload"], local_gd[150])
+
+
+def test_a_killed_driver_container_comes_back_for_the_next_job(cluster, tmp_path):
+    ids = lifecycle.compose("ps", "-q", "driver", env=cluster.env, capture=True).stdout.split()
+    subprocess.run(["docker", "kill", *ids], check=True, capture_output=True)
+    path = submit.submit(
+        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, echo=False
+    )
+    assert json.loads(path.read_text())["counts"]["peck"] == 5
