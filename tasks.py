@@ -2,8 +2,10 @@
 
 Tasks are thin: they assemble a command or call a function in `jobs/` or
 `cluster/`, where the logic and its tests live. The job tasks (wordcount,
-gd, cv) are made from the jobs' own argparse parsers (`jobs.cli`): their
+gd, cv) are made from the jobs' own argparse parsers (`jobs.options`): their
 options, defaults and help live there alone. No pyspark import up here.
+One file over 300 lines, by invoke's convention: it is the collection, one
+short function per task, each docstring the task's help.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 from invoke import Collection, Exit, Task, task
 
 from cluster import lifecycle, settings
-from jobs.cli import JOB_HELP, job_parsers, to_argv
 from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
+from jobs.options import JOB_HELP, job_parsers, to_argv
 from jobs.runtime.child import run_child
 
 ROOT = Path(__file__).resolve().parent
@@ -29,7 +31,10 @@ PY = shlex.quote(sys.executable)
 # that relative paths on its command line mean what the caller meant.
 CALLER_DIR = Path(os.environ.get("SPARKLAB_CALLER_DIR") or Path.cwd())
 PATH_OPTIONS = ("input", "data", "out")
-ON_HELP = "where to run: local (this machine, default) or cluster (the Compose cluster)"
+ON_HELP = (
+    "where to run: local (this machine, default), cluster (the Compose cluster) or connect "
+    "(wordcount and mllib, through the cluster's Spark Connect server: `./lab up --connect`)"
+)
 
 
 def one_line_errors(body):
@@ -77,7 +82,14 @@ def run_job(c, job: str, on: str, options: dict) -> Path | None:
         path = submit(job, options)
         print(json.dumps({"job": job, "result": str(path)}))
         return path
-    raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
+    if on == "connect":  # a thin client here; the server runs it on the cluster
+        from cluster import connect
+
+        code = run_child(connect.job_command(job, options), env=connect.client_env())
+        if code:
+            raise Exit(code=code)
+        return None
+    raise Exit(f"--on must be local, cluster or connect, not {on!r}", code=2)
 
 
 def _job_task(job: str) -> Task:
@@ -99,17 +111,17 @@ def _job_task(job: str) -> Task:
         if action.nargs in ("+", "*"):
             iterable.append(action.dest)
 
-    @one_line_errors
     def body(c, on="local", **options):
         run_job(c, job, on, options)
 
-    body.__name__ = body.__qualname__ = job
+    body.__name__ = body.__qualname__ = job  # before the wrapper copies it: errors say `gd: ...`
+    body = one_line_errors(body)
     body.__doc__ = JOB_HELP[job]
     body.__signature__ = inspect.Signature(params)
     return Task(body, name=job, help=helps, iterable=iterable, auto_shortflags=False)
 
 
-wordcount, gd, cv = (_job_task(job) for job in ("wordcount", "gd", "cv"))
+wordcount, gd, cv, mllib = (_job_task(job) for job in ("wordcount", "gd", "cv", "mllib"))
 
 
 @task(help={"from_": "copy this local file instead of downloading (the sha256 is checked either way)"})
@@ -228,11 +240,25 @@ def image(c, base=None, force=False):
         print(f"image: {name}  {size / 1e6:,.0f} MB")
 
 
-@task(help={"workers": "how many workers (default: SPARKLAB_WORKERS in .env)"})
+@task(
+    help={
+        "workers": "how many workers (default: SPARKLAB_WORKERS in .env)",
+        "connect": "also start the Spark Connect server (`./lab connect` prints its URL)",
+    }
+)
 @one_line_errors
-def up(c, workers=None):
+def up(c, workers=None, connect=False):
     """Start the cluster (building what is missing) and wait until every worker is registered."""
-    lifecycle.up(None if workers is None else int(workers))
+    lifecycle.up(None if workers is None else int(workers), connect=connect)
+
+
+@task
+@one_line_errors
+def connect(c):
+    """Print the Spark Connect URL with its token: SparkSession.builder.remote(URL) (`up --connect` first)."""
+    from cluster.connect import connect_url
+
+    print(connect_url())
 
 
 @task(help={"volumes": "also delete the event logs, recovery state and results volumes"})
@@ -295,14 +321,46 @@ def shell(c):
     )
 
 
-@task(help={"job": "wordcount, gd or cv", "args": "the job's options, quoted: --args '--iterations 10'"})
+def _after_dashes(c) -> list[str]:
+    """The words after `--` on the command line, as given (invoke's
+    `c.remainder` is them joined by spaces, which loses their quoting)."""
+    remainder = getattr(c, "remainder", "") or ""
+    if remainder and "--" in sys.argv:
+        return sys.argv[sys.argv.index("--") + 1 :]
+    return shlex.split(remainder)
+
+
+@task(
+    help={
+        "script": "your PySpark script PATH.py (its directory's modules go too), or a job: wordcount, gd, cv",
+        "args": "a job's options, quoted: --args '--iterations 10' (a script's arguments go after --)",
+        "on": "cluster (default: the Compose cluster) or local (local[*] here)",
+    }
+)
 @one_line_errors
-def submit(c, job, args=""):
-    """Submit a job to the cluster: `submit gd --args '--iterations 20'` (same options as local)."""
-    if job not in JOB_HELP:
-        raise Exit(f"submit: no job {job!r}; the jobs are {', '.join(JOB_HELP)}", code=2)
-    parsed = vars(job_parsers()[job].parse_args(shlex.split(args)))
-    run_job(c, job, "cluster", parsed)
+def submit(c, script, args="", on="cluster"):
+    """Run your PySpark script (`submit my.py -- ARGS`) or a job (`submit gd --args '...'`) on the cluster."""
+    if script in JOB_HELP:
+        run_job(c, script, on, vars(job_parsers()[script].parse_args(shlex.split(args))))
+        return
+    from cluster.scripts import submit_script
+
+    code, out = submit_script(script, _after_dashes(c), on=on, cwd=CALLER_DIR)
+    if out:
+        print(f"submit: what the script wrote to SPARKLAB_OUT is in {out}", file=sys.stderr)
+    if code:
+        raise Exit(code=code)  # the script's own exit code; its traceback said why
+
+
+@task(help={"stop": "stop the notebook service alone (your notebooks stay in notebooks/)"})
+@one_line_errors
+def notebook(c, stop=False):
+    """Start JupyterLab on the cluster (each kernel a Spark driver); print its address with the token."""
+    if stop:
+        lifecycle.stop_notebook()
+        print("notebook: stopped (notebooks/ keeps your work)", file=sys.stderr)
+        return
+    print(lifecycle.notebook())
 
 
 @task(
@@ -361,6 +419,6 @@ def bench(c, quick=False, on="local", no_mllib=False):
         raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
-ns = Collection(wordcount, gd, cv, data, demo, compare, bench, test, lint)
-for cluster_task in (image, up, down, status, stop, logs, ui, shell, submit):
+ns = Collection(wordcount, gd, cv, mllib, data, demo, compare, bench, test, lint)
+for cluster_task in (image, up, down, status, stop, logs, ui, shell, submit, notebook, connect):
     ns.add_task(cluster_task)

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cluster.settings import ROOT
-from jobs.cli import to_argv
 from jobs.errors import JobError
+from jobs.options import to_argv
 from jobs.report.equality import difference
 from jobs.report.files import write_json_atomic, write_text_atomic
 from jobs.runtime.metrics import SUMMARY_KEYS

@@ -36,6 +36,10 @@ APP_REPO = "sparklab/spark"
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
 # Files of the app image: their content is part of its tag.
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.py")
+# sparklab/notebook:<hash>: the Spark image plus JupyterLab (./lab notebook),
+# a Spark driver with the executors' very Python and pins.
+NOTEBOOK_REPO = "sparklab/notebook"
+NOTEBOOK = ("jupyterlab", "ipykernel", "nbclient", "matplotlib")
 IMAGE_PYTHON = "cp311"  # Debian bookworm's python3
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
@@ -81,17 +85,17 @@ def _run(cmd: list[str], capture: bool = True, **kwargs) -> subprocess.Completed
         raise ImageError(f"`{what}` failed" + (f": {last[0]}" if last else " (see above)")) from None
 
 
-def runtime_requirements(lock: Path = LOCK) -> list[str]:
-    """The lock's `name==version` lines for RUNTIME, in RUNTIME's order."""
+def runtime_requirements(lock: Path = LOCK, names: tuple[str, ...] = RUNTIME) -> list[str]:
+    """The lock's `name==version` lines for `names` (RUNTIME), in their order."""
     pins = {}
     for line in lock.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
         if match:
             pins[_norm(match[1])] = f"{match[1]}=={match[2]}"
-    missing = [name for name in RUNTIME if _norm(name) not in pins]
+    missing = [name for name in names if _norm(name) not in pins]
     if missing:
         raise ImageError(f"{lock}: no pin for {', '.join(missing)}")
-    return [pins[_norm(name)] for name in RUNTIME]
+    return [pins[_norm(name)] for name in names]
 
 
 def _has_wheel(wheelhouse: Path, pin: str) -> bool:
@@ -141,11 +145,13 @@ def _check_platform(wheels: list[Path]) -> None:
             )
 
 
-def ensure_wheels(lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> list[Path]:
-    """Wheels for the runtime pins and their dependencies, made once: `pip wheel`
-    runs only for pins with no wheel in the wheelhouse (pyspark's takes ~35 s)."""
+def ensure_wheels(
+    lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE, names: tuple[str, ...] = RUNTIME
+) -> list[Path]:
+    """Wheels for the runtime pins (or `names`') and their dependencies, made once:
+    `pip wheel` runs only for pins with no wheel in the wheelhouse (pyspark's takes ~35 s)."""
     wheelhouse.mkdir(parents=True, exist_ok=True)
-    pins = runtime_requirements(lock)
+    pins = runtime_requirements(lock, names)
     where = ["--find-links", str(wheelhouse), "-w", str(wheelhouse), "-c", str(lock)]
 
     def make(todo: list[str]) -> None:
@@ -237,6 +243,32 @@ def build_app(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHO
     # The install stage is left untagged: drop this build's copy (only this
     # one's: a concurrent build may still need its own).
     _run(["docker", "image", "prune", "-f", "--filter", f"label=sparklab.venv-stage={build_id}"])
+    return tag
+
+
+def build_notebook(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> str:
+    """Build sparklab/notebook:<hash> FROM the Spark image, adding NOTEBOOK's
+    wheels (only those the Spark image lacks) with no network; tag :latest too."""
+    spark = build_app(lock=lock, wheelhouse=wheelhouse)
+    dockerfile = HERE / "Dockerfile.notebook"
+    digest = hashlib.sha256(spark.encode() + dockerfile.read_bytes() + lock.read_bytes())
+    tag = f"{NOTEBOOK_REPO}:{digest.hexdigest()[:12]}"
+    if image_exists(tag) and not force:
+        _run(["docker", "tag", tag, f"{NOTEBOOK_REPO}:latest"])
+        return tag
+    present = {wheel.name for wheel in ensure_wheels(lock, wheelhouse)}
+    wheels = [w for w in ensure_wheels(lock, wheelhouse, NOTEBOOK) if w.name not in present]
+    with tempfile.TemporaryDirectory(prefix="sparklab-image-") as tmp:
+        context = Path(tmp)
+        (context / "wheels").mkdir()
+        for wheel in wheels:
+            shutil.copy2(wheel, context / "wheels" / wheel.name)
+        shutil.copy2(lock, context / "requirements.lock")
+        (context / "notebook.txt").write_text("\n".join(runtime_requirements(lock, NOTEBOOK)) + "\n")
+        print(f"image: building {tag} on {spark} (no network inside the build)", file=sys.stderr)
+        args = ["--network", "none", "--force-rm", "--build-arg", f"SPARK_IMAGE={spark}"]
+        args += ["-t", tag, "-t", f"{NOTEBOOK_REPO}:latest", "-f", str(dockerfile)]
+        _run(["docker", "build", *args, str(context)], capture=False)
     return tag
 
 

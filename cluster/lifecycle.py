@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 
 from cluster.settings import (
+    CONNECT_PROFILE,
+    CONNECT_TOKEN_FILE,
     MASTER_URL,
+    NOTEBOOK_TOKEN_FILE,
     ROOT,
     SECRET_FILE,
     ClusterError,
@@ -56,17 +59,30 @@ def compose(
     return done
 
 
-def ensure_secret() -> Path:
-    """The per-install Spark RPC secret: random, git-ignored, never printed."""
-    if not SECRET_FILE.exists():
-        SECRET_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(SECRET_FILE.parent, 0o700)  # only this user can reach the file
-        fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+def ensure_secret(path: Path = SECRET_FILE) -> Path:
+    """The per-install Spark RPC secret (or, given its path, the Connect
+    token): random, git-ignored, never printed."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # only this user can reach the file
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32) + "\n")
         # 0644 inside a 0700 directory: the containers' non-root user reads
         # the bind-mounted file; other users on this host cannot reach it.
-    return SECRET_FILE
+    return path
+
+
+def ensure_connect_token() -> Path:
+    """The per-install Spark Connect token, kept like the RPC secret. Made
+    whenever the secret is: Compose wants every secret's file to exist."""
+    return ensure_secret(CONNECT_TOKEN_FILE)
+
+
+def with_connect(env: dict[str, str]) -> dict[str, str]:
+    """`env` with the Compose profile of the Spark Connect server switched on."""
+    profiles = [p for p in env.get("COMPOSE_PROFILES", "").split(",") if p]
+    return {**env, "COMPOSE_PROFILES": ",".join(dict.fromkeys([*profiles, CONNECT_PROFILE]))}
 
 
 def ensure_images() -> str:
@@ -110,15 +126,25 @@ def require_running(env: dict[str, str] | None = None) -> None:
         compose("up", "-d", "--wait", "--no-recreate", "driver", env=env)
 
 
-def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] | None = None) -> None:
-    """Build what is missing, start the stack, wait until N workers are registered."""
+def up(
+    workers: int | None = None,
+    *,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    connect: bool = False,
+) -> None:
+    """Build what is missing, start the stack (with `connect`, the Spark Connect
+    server too), wait until N workers are registered."""
     problem = engine_problem()
     if problem:
         raise ClusterError(f"{problem}: start Docker, or run the jobs on local[*]")
     workers = default_workers() if workers is None else workers
     ensure_secret()
+    ensure_connect_token()
     tag = ensure_images()
     env = env or compose_env(workers)
+    if connect:
+        env = with_connect(env)
     env.setdefault("SPARKLAB_IMAGE", tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
     resize(workers, env=env, timeout=timeout)
@@ -129,6 +155,8 @@ def up(workers: int | None = None, *, timeout: float = 300, env: dict[str, str] 
         f"(workers and running applications open through the master UI)",
         file=sys.stderr,
     )
+    if connect:
+        print("up: Spark Connect is up; `./lab connect` prints its URL with the token", file=sys.stderr)
 
 
 def resize(workers: int, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
@@ -158,7 +186,27 @@ def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout
 
 
 def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:
+    """Stop and remove every service, those of Compose profiles (Connect) included."""
+    env = {**(env or compose_env()), "COMPOSE_PROFILES": "*"}
     compose("down", *(["--volumes"] if volumes else []), "--remove-orphans", env=env)
+
+
+def notebook(env: dict[str, str] | None = None) -> str:
+    """Start JupyterLab on the running cluster (building its image once);
+    returns its address with the token (the token is never logged)."""
+    from cluster import images
+
+    require_running(env)
+    token = ensure_secret(NOTEBOOK_TOKEN_FILE).read_text().strip()
+    env = dict(env or compose_env())
+    env.setdefault("SPARKLAB_NOTEBOOK_IMAGE", images.build_notebook())
+    compose("--profile", "notebook", "up", "-d", "--wait", "--no-deps", "notebook", env=env)
+    return f"{service_url('notebook', 8888, env)}/lab?token={token}"
+
+
+def stop_notebook(env: dict[str, str] | None = None) -> None:
+    """Stop and remove the JupyterLab container alone (notebooks/ stays on the host)."""
+    compose("--profile", "notebook", "rm", "--stop", "--force", "notebook", env=env)
 
 
 def service_url(service: str, port: int, env: dict[str, str] | None = None) -> str:

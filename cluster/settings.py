@@ -17,6 +17,9 @@ from jobs.errors import JobError
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SECRET_FILE = ROOT / "cluster" / "secret" / "spark.secret"
+NOTEBOOK_TOKEN_FILE = ROOT / "cluster" / "secret" / "notebook.token"
+CONNECT_TOKEN_FILE = ROOT / "cluster" / "secret" / "connect.token"
+CONNECT_PROFILE = "connect"
 MASTER_URL = "spark://master:7077"
 
 

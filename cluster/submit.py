@@ -17,8 +17,8 @@ from pathlib import Path
 
 from cluster.lifecycle import compose, master_state, require_running, running_services
 from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir
-from jobs.cli import to_argv
 from jobs.errors import JobError, Terminated
+from jobs.options import to_argv
 from jobs.report.files import new_run_id
 from jobs.runtime.child import wait_passing_signals
 
@@ -48,28 +48,30 @@ def submit(
     on_line: Callable[[str], None] | None = None,
 ) -> Path:
     """Run a job with spark-submit in the driver container; copy its JSON to `out` on the host."""
+    from cluster.inputs import staged
     from jobs.data.paths import expand_inputs, wine_csv
 
     require_running(env)
     options = dict(options)
     options.pop("master", None)
     out = options.pop("out", None) or out
-    if job == "wordcount":
-        options["input"] = [container_path(p) for p in expand_inputs(options["input"])]
-    else:
-        options["data"] = container_path(wine_csv(options.get("data")))
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
-    command = [
-        *submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env),
-        job,
-        "--master",
-        MASTER_URL,
-        "--out",
-        inside,
-        *to_argv(options),
-    ]
-    code, lines = spark_submit(command, run=run_id, env=env, echo=echo, on_line=on_line)
+    wordcount = job == "wordcount"
+    given = expand_inputs(options["input"]) if wordcount else [wine_csv(options.get("data"))]
+    # Inputs outside the mounts are copied in for this run (cluster.inputs).
+    with staged(given, run_id, env) as paths:
+        options["input" if wordcount else "data"] = paths if wordcount else paths[0]
+        command = [
+            *submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env),
+            job,
+            "--master",
+            MASTER_URL,
+            "--out",
+            inside,
+            *to_argv(options),
+        ]
+        code, lines = spark_submit(command, run=run_id, env=env, echo=echo, on_line=on_line)
     raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
@@ -178,7 +180,9 @@ exit "$code"
 """
 RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the application's name
 RUN_NAME = re.compile(r"\[run (\S+)\]")
-INTERRUPTED = re.compile(r"^sparklab \w+: interrupted; ")
+# A job's last line (error, failure, interrupt): the host's command says it
+# once, in its own words, so the container's copy is not echoed.
+LAST_WORD = re.compile(r"^sparklab \w+: (error: |failed: |interrupted; )")
 
 
 def raise_if_interrupted(code: int) -> None:
@@ -196,6 +200,7 @@ def spark_submit(
     env: dict[str, str] | None = None,
     echo: bool = True,
     on_line: Callable[[str], None] | None = None,
+    log: list[str] | None = None,
 ) -> tuple[int, list[str]]:
     """Run spark-submit in the driver; returns its exit code and the job's output lines.
 
@@ -206,7 +211,8 @@ def spark_submit(
     and in the application's name: on Ctrl-C or SIGTERM here, the processes
     inside the driver that carry it are sent the same signal (a `docker
     compose exec` client passes none on), so the application ends on the
-    cluster too; `./lab stop APP_ID` finds them the same way.
+    cluster too; `./lab stop APP_ID` finds them the same way. Spark's log
+    goes into `log` when given (the caller shows what it needs of it).
     """
     process = subprocess.Popen(
         compose_command(
@@ -221,16 +227,15 @@ def spark_submit(
         start_new_session=True,  # a terminal's Ctrl-C reaches us alone; we pass it on
     )
     lines: list[str] = []
-    log: list[str] = []
+    log = [] if log is None else log
 
     def read_output() -> None:
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
             if on_line:
                 on_line(lines[-1])
-            # The container's result line: we print ours. Its "interrupted"
-            # line: the host's command says it once.
-            if echo and not line.startswith('{"job"') and not INTERRUPTED.match(line):
+            # The container's result line: we print ours; its last word: see LAST_WORD.
+            if echo and not line.startswith('{"job"') and not LAST_WORD.match(line):
                 print(line, end="", file=sys.stderr, flush=True)
 
     def stop_in_driver(signum: int) -> None:
@@ -243,6 +248,7 @@ def spark_submit(
     code = wait_passing_signals(process, stop_in_driver)
     for reader in readers:
         reader.join(timeout=5)
-    if code != 0 and echo and not any(line.startswith("sparklab ") for line in lines):
+    interrupted = code in (130, Terminated.exit_code)  # said once by the host's command
+    if code != 0 and not interrupted and echo and not any(line.startswith("sparklab ") for line in lines):
         print("".join(log[-40:]), end="", file=sys.stderr)
     return code, lines

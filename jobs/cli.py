@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import platform
@@ -20,119 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from jobs import cv, gd, wordcount
-from jobs.data.paths import PROJECT_DIR, expand_inputs, wine_csv
+from jobs.data.paths import expand_inputs, wine_csv
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
+from jobs.options import build_parser
 from jobs.report.files import new_run_id, write_json_atomic
+from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
 from jobs.runtime.session import MASTER_URL_FORMS, build_session, is_master_url, master_from_env
 
-JOBS = ("wordcount", "gd", "cv")
 RESULTS_DIR = Path("results")
-
-
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--master", default=None, help="Spark master URL (default: $SPARKLAB_MASTER, else local[*])"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="results directory (default: results/<run-id>)"
-    )
-    parser.add_argument(
-        "--partitions", type=int, default=None, help="partitions of the data (default: the cores Spark has)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-
-
-def _add_wordcount_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--input",
-        nargs="+",
-        default=[str(PROJECT_DIR / "data" / "peter_piper.txt")],
-        metavar="PATH_OR_GLOB",
-        help=(
-            "text files, directories or globs (default: the article's data/peter_piper.txt); "
-            "a path that exists is read as it is, even with [ ] * ? in its name; only one "
-            "that does not exist is a glob (quote it; [[] matches a literal [); a directory "
-            "gives its files, and names starting with _ or . are skipped"
-        ),
-    )
-    parser.add_argument("--top", type=int, default=10, help="how many of the most frequent words to list")
-    parser.add_argument("--lower", action="store_true", help="lower-case the words")
-    parser.add_argument("--strip-punct", action="store_true", help="strip punctuation")
-
-
-def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> None:
-    parser.add_argument(
-        "--data",
-        default=None,
-        help="the ;-separated CSV, target last (default: $SPARKLAB_WINE_CSV, else data/)",
-    )
-    if folds:
-        parser.add_argument("--folds", type=int, default=6, help="k, the number of folds and models")
-    parser.add_argument("--iterations", type=int, default=50, help="gradient steps")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
-    parser.add_argument(
-        "--one-job",
-        action="store_true",
-        help="run the whole fit as ONE Spark job (a barrier stage with a TCP all-reduce)",
-    )
-    parser.add_argument(
-        "--on-bad-lines",
-        choices=("error", "skip"),
-        default="error",
-        help="error: stop at the first bad row; skip: skip and count them",
-    )
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of rows held out for test")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the row hash behind the split and folds")
-    parser.add_argument(
-        "--no-standardize",
-        action="store_true",
-        help="use raw feature units (the step size must then be tiny)",
-    )
-
-
-JOB_HELP = {
-    "wordcount": "Count words in text files with flatMap + reduceByKey.",
-    "gd": "Fit linear regression on the wine data by batch gradient descent.",
-    "cv": "Cross-validate k models at once, one pass over the data per iteration.",
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The one owner of every job option, its default and its help (tasks.py reads it)."""
-    parser = argparse.ArgumentParser(prog="python -m jobs", description=__doc__)
-    sub = parser.add_subparsers(dest="job", required=True, metavar="JOB")
-    for name, help_text in JOB_HELP.items():
-        job_parser = sub.add_parser(name, help=help_text, description=help_text)
-        if name == "wordcount":
-            _add_wordcount_options(job_parser)
-        else:
-            _add_regression_options(job_parser, folds=name == "cv")
-        _add_common_options(job_parser)
-    return parser
-
-
-def job_parsers() -> dict[str, argparse.ArgumentParser]:
-    """Each job's own parser, by job name."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
-
-
-def to_argv(options: dict[str, Any]) -> list[str]:
-    """The inverse of the parser: `--name value` for every option that is set
-    (None, False and [] are left out; True is a bare flag; lists give several values)."""
-    args: list[str] = []
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is None or value is False or value == []:
-            continue
-        if value is True:
-            args.append(flag)
-        elif isinstance(value, list | tuple):
-            args += [flag, *map(str, value)]
-        else:
-            args += [flag, str(value)]
-    return args
 
 
 def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None:
@@ -189,50 +85,63 @@ def _data_json(data, split) -> dict[str, Any]:
 
 
 def run_wordcount(spark, args) -> dict[str, Any]:
-    spark.sparkContext.setJobGroup("wordcount", "count the words")
     tokenizer = wordcount.Tokenizer(lower=args.lower, strip_punct=args.strip_punct)
+    options = {"lower": args.lower, "strip_punct": args.strip_punct}
+    if is_connect_session(spark):  # no RDDs over Spark Connect: the DataFrame version
+        from jobs.dataframe import wordcount as dataframe_wordcount
+
+        result = dataframe_wordcount.run(
+            spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions
+        )
+        return {**wordcount.to_json(result), "options": options, "api": "dataframe"}
+    spark.sparkContext.setJobGroup("wordcount", "count the words")
     result = wordcount.run(spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions)
-    return {**wordcount.to_json(result), "options": {"lower": args.lower, "strip_punct": args.strip_punct}}
+    return {**wordcount.to_json(result), "options": options}
+
+
+def run_mllib(spark, args) -> dict[str, Any]:
+    from jobs.data.table import Split
+    from jobs.dataframe import mllib
+
+    split = Split(test_fraction=args.test_fraction, seed=args.seed)
+    result = mllib.run(
+        spark, args.data, split=split, folds=args.folds, max_iter=args.max_iter, partitions=args.partitions
+    )
+    for solver, fit in result.fits.items():
+        if not args.quiet:
+            print(
+                f"[mllib] {solver:<6}  train_mse {fit.train_mse:.6f}  test_mse {fit.test_mse:.6f}",
+                file=sys.stderr,
+            )
+    return {**mllib.to_json(result, split), "k": args.folds, "api": "dataframe"}
+
+
+def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -> dict[str, Any]:
+    """Load, fit (progress on stderr), and the result with what it was fitted on."""
+    data, split = _load(spark, args)
+    spark.sparkContext.setJobGroup("fit", title)
+    result = fit(
+        spark.sparkContext,
+        data,
+        iterations=args.iterations,
+        lr=args.lr,
+        one_job=args.one_job,
+        on_step=progress_printer(args.job, args.iterations, args.quiet),
+    )
+    return {**to_json(result), **_data_json(data, split), "iterations": args.iterations, "lr": args.lr}
 
 
 def run_gd(spark, args) -> dict[str, Any]:
-    data, split = _load(spark, args)
-    spark.sparkContext.setJobGroup("fit", f"{args.iterations} gradient descent iterations")
-    result = gd.fit_gd(
-        spark.sparkContext,
-        data,
-        iterations=args.iterations,
-        lr=args.lr,
-        one_job=args.one_job,
-        on_step=progress_printer("gd", args.iterations, args.quiet),
+    return _run_regression(
+        spark, args, f"{args.iterations} gradient descent iterations", gd.fit_gd, gd.to_json
     )
-    return {
-        **gd.to_json(result, data),
-        **_data_json(data, split),
-        "iterations": args.iterations,
-        "lr": args.lr,
-    }
 
 
 def run_cv(spark, args) -> dict[str, Any]:
-    data, split = _load(spark, args)
-    spark.sparkContext.setJobGroup("fit", f"{args.folds}-fold cross-validation")
-    result = cv.cross_validate(
-        spark.sparkContext,
-        data,
-        folds=args.folds,
-        iterations=args.iterations,
-        lr=args.lr,
-        seed=args.seed,
-        on_step=progress_printer("cv", args.iterations, args.quiet),
-        one_job=args.one_job,
-    )
+    fit = functools.partial(cv.cross_validate, folds=args.folds, seed=args.seed)
     return {
-        **cv.to_json(result),
-        **_data_json(data, split),
+        **_run_regression(spark, args, f"{args.folds}-fold cross-validation", fit, cv.to_json),
         "k": args.folds,
-        "iterations": args.iterations,
-        "lr": args.lr,
     }
 
 
@@ -240,31 +149,50 @@ RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
     "wordcount": run_wordcount,
     "gd": run_gd,
     "cv": run_cv,
+    "mllib": run_mllib,
 }
 
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Everything that can be checked before a JVM starts, so it fails in milliseconds."""
     master = args.master if args.master is not None else master_from_env()
-    if not is_master_url(master):
+    connect = is_connect_url(master)
+    if not (is_master_url(master) or connect):
         given = f"--master {master}" if args.master is not None else f"SPARKLAB_MASTER={master}"
-        raise JobError(f"{given}: not a Spark master URL; {MASTER_URL_FORMS}")
+        raise JobError(f"{given}: not a Spark master URL; {MASTER_URL_FORMS}, or sc://HOST:PORT")
+    if connect and args.job not in ("wordcount", "mllib"):
+        raise JobError(
+            f"{args.job} runs on RDDs, which Spark Connect does not have; "
+            f"the DataFrame versions are wordcount and mllib"
+        )
     args.master = master
     if args.out is None:
         args.out = RESULTS_DIR / new_run_id()
     if args.partitions is not None and args.partitions < 1:
         raise JobError(f"--partitions must be at least 1, got {args.partitions}")
     if args.job == "wordcount":
-        args.input = expand_inputs(args.input)
+        if not connect:  # over Connect, the files are the server's: it checks them
+            args.input = expand_inputs(args.input)
         if args.top < 1:
             raise JobError(f"--top must be at least 1, got {args.top}")
         check_out_dir(Path(args.out))
         return
-    gd.check_hyperparameters(
-        iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
-    )
+    if args.job == "mllib":
+        if args.folds < 2:
+            raise JobError(f"--folds must be at least 2 (one to validate, one to train), got {args.folds}")
+        if args.max_iter < 1:
+            raise JobError(f"--max-iter must be at least 1, got {args.max_iter}")
+    else:
+        gd.check_hyperparameters(
+            iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
+        )
     if not 0 < args.test_fraction < 1:
         raise JobError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
+    if connect:  # the server reads the file (its path, as the server sees it)
+        if not args.data:
+            raise JobError("--data is required over Spark Connect: the CSV's path as the server sees it")
+        check_out_dir(Path(args.out))
+        return
     args.data = wine_csv(args.data)
     from jobs.data.table import read_header
 
@@ -314,21 +242,25 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """Run one parsed job end to end; returns where its JSON went and the JSON."""
     check_arguments(args)
     master = args.master or master_from_env()
-    spark = build_session(master, f"sparklab-{args.job}")
+    connect = is_connect_url(master)
+    spark = connect_session(master) if connect else build_session(master, f"sparklab-{args.job}")
     try:
         started = time.perf_counter()
         payload = RUNNERS[args.job](spark, args)
         seconds = time.perf_counter() - started
         payload = {
             "job": args.job,
-            "master": master,
-            "app_id": spark.sparkContext.applicationId,
+            "master": redact(master),
+            "app_id": spark.conf.get("spark.app.id") if connect else spark.sparkContext.applicationId,
             "spark_version": spark.version,
             "python": platform.python_version(),
-            "partitions": args.partitions or spark.sparkContext.defaultParallelism,
+            # Over Connect, no SparkContext here: the data's own partitioning.
+            "partitions": args.partitions or (None if connect else spark.sparkContext.defaultParallelism),
             "seconds": seconds,
             **payload,
-            "metrics": spark_metrics(spark),
+            "metrics": {"error": "metrics unavailable over Spark Connect (no SparkContext in the client)"}
+            if connect
+            else spark_metrics(spark),
         }
     finally:
         stop_session(spark)

@@ -125,7 +125,7 @@ def _gd_kernel(block, weights: np.ndarray) -> Partials:
     return gd_partials(block.x_train, block.y_train, block.x_test, block.y_test, weights)
 
 
-def to_json(result: GDResult, data: RegressionData) -> dict:
+def to_json(result: GDResult) -> dict:
     return {
         "weights": result.weights,
         "raw_weights": result.raw_weights,

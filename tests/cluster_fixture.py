@@ -50,9 +50,14 @@ def running_cluster(workers: int = 2):
     from testcontainers.compose import DockerCompose
 
     lifecycle.ensure_secret()
+    lifecycle.ensure_connect_token()
     tag = lifecycle.ensure_images()
     env = settings.compose_env(workers, project=f"sparklab-test-{uuid.uuid4().hex[:8]}")
     env |= {"SPARKLAB_IMAGE": tag, "SPARKLAB_MASTER_UI_PORT": "", "SPARKLAB_HISTORY_PORT": ""}
+    # The Spark Connect server too (tests/cluster/test_connect.py): idle, it
+    # holds no executor (dynamic allocation), so the other tests see the
+    # cluster's every slot. `down` removes it with the rest (same profile).
+    env = lifecycle.with_connect(env) | {"SPARKLAB_CONNECT_PORT": ""}
     saved = dict(os.environ)
     os.environ.update(env)  # DockerCompose runs `docker compose` with this process's environment
     compose = DockerCompose(str(settings.ROOT), compose_file_name="docker-compose.yml", wait=True)

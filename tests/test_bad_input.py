@@ -160,12 +160,14 @@ def test_read_lines_splits_files_by_their_share_of_the_bytes(spark, tmp_path):
     assert lines.count() == 4000
 
 
-def test_load_table_reads_w12_and_not_w1_beside_it(spark, tmp_path):
+@pytest.mark.parametrize("name", ["w[12].csv", "solo[1].csv", "a,b.csv", "t{a,b}*.csv"])
+def test_load_table_reads_the_named_file_not_what_its_name_matches(spark, tmp_path, name):
     rows = [f"{i};{i % 3};{i % 5};{i % 7 + 0.5 * i}" for i in range(40)]
-    (tmp_path / "w1.csv").write_text('"a";"b";"c";"y"\n' + "\n".join(rows[:10]) + "\n")
-    (tmp_path / "w[12].csv").write_text('"a";"b";"c";"y"\n' + "\n".join(rows) + "\n")
-    data = load_table(spark, str(tmp_path / "w[12].csv"))
-    assert data.path == str(tmp_path / "w[12].csv")
+    for decoy in ("w1.csv", "solo1.csv", "a", "b.csv", "ta.csv", "tb.csv"):
+        (tmp_path / decoy).write_text('"a";"b";"c";"y"\n' + "\n".join(rows[:10]) + "\n")
+    (tmp_path / name).write_text('"a";"b";"c";"y"\n' + "\n".join(rows) + "\n")
+    data = load_table(spark, str(tmp_path / name))
+    assert data.path == str(tmp_path / name)
     assert data.n_train + data.n_test == 40
 
 
@@ -190,9 +192,20 @@ def test_wordcount_counts_odd_named_files_as_they_are(spark, odd_dir):
         (["[[]!x]*"], ["[!x]^$(|)+.txt"]),
     ],
 )
-def test_expand_inputs_globs_only_what_does_not_exist(odd_dir, arguments, expected):
-    files = expand_inputs([str(odd_dir / a) for a in arguments])
-    assert files == [str(odd_dir / e) for e in expected]
+def test_expand_inputs_globs_only_what_does_not_exist(tmp_path, arguments, expected):
+    for name in ODD_NAMES + DECOYS:
+        (tmp_path / name).write_text(name)
+    files = expand_inputs([str(tmp_path / a) for a in arguments])
+    assert files == [str(tmp_path / e) for e in expected]
+
+
+def test_a_glob_under_a_directory_with_glob_characters_needs_them_bracketed(odd_dir):
+    with pytest.raises(JobError, match=r"the glob matches no file$"):
+        expand_inputs([f"{odd_dir}/w*.csv"])
+    escaped = str(odd_dir).replace("[", "[[]")  # what --input's help says
+    assert expand_inputs([f"{escaped}/w*.csv"]) == [
+        str(odd_dir / n) for n in ("w1.csv", "w2.csv", "w[12].csv")
+    ]
 
 
 def test_a_directory_gives_its_files_but_not_the_hidden_ones(tmp_path):
@@ -244,8 +257,8 @@ def _result(out: Path, job: str) -> dict:
     return json.loads((out / f"{job}.json").read_text())
 
 
-@pytest.mark.parametrize("name", ["w[12].csv", "solo[1].csv", "a,b.csv"])
-def test_cli_gd_fits_the_named_file(tmp_path, name):
+def test_cli_gd_fits_w12_not_w1_beside_it(tmp_path):
+    name = "w[12].csv"
     rows = [f"{i};{(i * 7) % 11};{i % 5 + 0.25 * i}" for i in range(60)]
     (tmp_path / "w1.csv").write_text('"a";"b";"y"\n' + "\n".join(rows[:20]) + "\n")
     (tmp_path / name).write_text('"a";"b";"y"\n' + "\n".join(rows) + "\n")
@@ -418,7 +431,8 @@ def test_anything_else_is_not_a_master_url(master):
     assert not is_master_url(master)
 
 
-MASTER_FORMS = "use local[*], local[N], local-cluster[N,C,MB] or spark://HOST:PORT"
+# (Spark Connect's sc:// is the CLI's too, for the DataFrame jobs.)
+MASTER_FORMS = "use local[*], local[N], local-cluster[N,C,MB] or spark://HOST:PORT, or sc://HOST:PORT"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.cli import JOBS, build_parser, job_parsers, to_argv
+from jobs.options import JOBS, build_parser, job_parsers, to_argv
 
 # Every option of each job, set to a value that is not its default.
 NON_DEFAULT = {
@@ -34,6 +34,17 @@ NON_DEFAULT = {
     },
 }
 NON_DEFAULT["cv"] = {**NON_DEFAULT["gd"], "folds": 4}
+NON_DEFAULT["mllib"] = {
+    "data": "wine.csv",
+    "folds": 3,
+    "max_iter": 20,
+    "test_fraction": 0.25,
+    "seed": 11,
+    "master": "sc://localhost:15002",
+    "out": Path("/tmp/out"),
+    "partitions": 2,
+    "quiet": True,
+}
 
 
 def test_to_argv_leaves_out_unset_options_and_writes_flags_bare():
@@ -85,9 +96,9 @@ def test_the_non_default_values_cover_every_option_of_every_job():
         assert dests == set(NON_DEFAULT[job]), job
 
 
-def test_job_parsers_are_the_three_jobs_subcommands():
+def test_job_parsers_are_the_jobs_subcommands():
     parsers = job_parsers()
-    assert list(parsers) == ["wordcount", "gd", "cv"]
+    assert list(parsers) == ["wordcount", "gd", "cv", "mllib"]
     assert [parser.prog for parser in parsers.values()] == [f"python -m jobs {job}" for job in JOBS]
     options = {job: {a.dest for a in parser._actions} for job, parser in parsers.items()}
     assert options["cv"] - options["gd"] == {"folds"}

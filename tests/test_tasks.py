@@ -7,7 +7,7 @@ import pytest
 from invoke import Exit, MockContext
 
 import tasks
-from jobs.cli import JOBS, job_parsers
+from jobs.options import JOBS, job_parsers
 
 GD_OPTIONS = {
     "on",
@@ -108,4 +108,4 @@ def test_an_unknown_runtime_is_refused():
     with pytest.raises(Exit) as exit_:
         tasks.run_job(MockContext(), "gd", "mars", {})
     assert exit_.value.code == 2
-    assert exit_.value.message == "--on must be local or cluster, not 'mars'"
+    assert exit_.value.message == "--on must be local, cluster or connect, not 'mars'"

@@ -1,7 +1,9 @@
 #!/bin/sh
-# One image, every role: `master`, `worker MASTER_URL`, `history`, `driver`;
-# anything else is exec'd as given. Daemons run in the foreground through
-# spark-class (compose's `init: true` reaps zombies and forwards signals).
+# One image, every role: `master`, `worker MASTER_URL`, `history`, `driver`,
+# `connect [MASTER_URL]` (Spark Connect), `notebook` (JupyterLab, notebook
+# image only); anything else is exec'd as given.
+# Daemons run in the foreground through spark-class or spark-submit
+# (compose's `init: true` reaps zombies and forwards signals).
 set -eu
 
 conf_dir=${SPARK_CONF_DIR:-/opt/spark-conf}
@@ -87,6 +89,48 @@ case "$role" in
   history)
     shift; write_conf
     exec spark-class org.apache.spark.deploy.history.HistoryServer "$@"
+    ;;
+  connect)
+    # The Spark Connect server, in the foreground: one long-lived application
+    # on the master (spark-submit runs it: spark-defaults.conf applies).
+    shift; write_conf
+    token_file=${SPARKLAB_CONNECT_TOKEN_FILE:-/run/secrets/connect_token}
+    if [ ! -s "$token_file" ]; then
+      echo "entrypoint: no Connect token at $token_file; run \`./lab up --connect\` (it creates cluster/secret/connect.token)" >&2
+      exit 64
+    fi
+    # The token reaches the server through its environment (never a
+    # command line, a conf file or the UI): clients must send it as a bearer token.
+    SPARK_CONNECT_AUTHENTICATE_TOKEN=$(cat "$token_file")
+    export SPARK_CONNECT_AUTHENTICATE_TOKEN
+    # At most SPARKLAB_CONNECT_CORES task slots, and only while queries run
+    # (dynamic allocation; shuffle tracking stands in for a shuffle service):
+    # submitted jobs still find a slot on every worker.
+    exec spark-submit --class org.apache.spark.sql.connect.service.SparkConnectServer \
+      --name "Spark Connect server" --master "${1:-spark://master:7077}" \
+      --conf "spark.cores.max=${SPARKLAB_CONNECT_CORES:-1}" \
+      --conf spark.connect.grpc.binding.port=15002 \
+      --conf spark.dynamicAllocation.enabled=true \
+      --conf spark.dynamicAllocation.shuffleTracking.enabled=true \
+      --conf spark.dynamicAllocation.shuffleTracking.timeout=120s \
+      --conf spark.dynamicAllocation.minExecutors=0 \
+      --conf spark.dynamicAllocation.executorIdleTimeout=60s \
+      --conf spark.scheduler.minRegisteredResourcesRatio=0
+    ;;
+  notebook)
+    # JupyterLab (the notebook image only): each kernel is a Spark driver in
+    # client mode, reached by executors as `notebook` on the cluster network.
+    shift; write_conf
+    token_file=${SPARKLAB_NOTEBOOK_TOKEN_FILE:-/run/secrets/notebook_token}
+    if [ ! -s "$token_file" ]; then
+      echo "entrypoint: no notebook token at $token_file; run \`./lab notebook\` (it creates cluster/secret/notebook.token)" >&2
+      exit 64
+    fi
+    # Through the environment, never a command line: Jupyter then shows it as `...` in its log.
+    JUPYTER_TOKEN=$(cat "$token_file")
+    export JUPYTER_TOKEN
+    exec jupyter lab --ip 0.0.0.0 --port 8888 --no-browser \
+      --ServerApp.root_dir=/sparklab/notebooks --ServerApp.allow_remote_access=True "$@"
     ;;
   driver)
     shift; write_conf

@@ -25,7 +25,8 @@ SUMMARY_KEYS = (
 
 
 def _get(base: str, path: str) -> Any:
-    with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:
+    # Generous: on a loaded machine the UI answers slowly, and the numbers are worth the wait.
+    with urllib.request.urlopen(f"{base}{path}", timeout=60) as response:
         return json.load(response)
 
 

@@ -1,0 +1,111 @@
+"""The Spark Connect server on the Compose cluster, from the host: its URL
+with the token, and running the DataFrame jobs through it.
+
+The server is the `connect` service (Compose profile `connect`, started by
+`./lab up --connect`). Jobs run HERE, as a thin gRPC client (no JVM, no
+spark-submit): `python -m jobs JOB --master sc://localhost:PORT`, the token
+in the child's environment, never on a command line. Files are named as
+the server sees them (the containers' paths, `cluster.submit.container_path`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from cluster.lifecycle import compose, with_connect
+from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError, compose_env
+from jobs.runtime.connect import TOKEN_ENV
+
+CONTAINER_PORT = 15002
+# What runs over Connect: the DataFrame and pyspark.ml jobs. gd and cv are
+# RDD programs (a SparkContext, mapPartitions, barrier stages): Connect has none.
+CONNECT_JOBS = ("wordcount", "mllib")
+UP_HINT = "run `./lab up --connect`"
+
+
+def connect_service(env: dict[str, str] | None = None) -> dict | None:
+    """The connect container as `docker compose ps` reports it (State, Health), or None."""
+    done = compose(
+        "ps",
+        "--format",
+        "json",
+        CONNECT_PROFILE,
+        env=with_connect(env or compose_env()),
+        capture=True,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        entries = json.loads(line)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if entry.get("Service") == CONNECT_PROFILE:
+                return entry
+    return None
+
+
+def connect_address(env: dict[str, str] | None = None) -> tuple[str, int]:
+    """The server's published (host, port) once it is healthy; otherwise a
+    one-line ClusterError that says what to run."""
+    service = connect_service(env)
+    if service is None:
+        raise ClusterError(f"the Spark Connect server is not running: {UP_HINT}")
+    state, health = service.get("State", ""), service.get("Health", "")
+    if state != "running":
+        raise ClusterError(f"the Spark Connect server is {state or 'not running'}: {UP_HINT}")
+    if health and health != "healthy":
+        raise ClusterError(
+            f"the Spark Connect server is {health}, not ready yet: wait, or see `./lab logs connect`"
+        )
+    done = compose(
+        "port", CONNECT_PROFILE, str(CONTAINER_PORT), env=with_connect(env or compose_env()), capture=True
+    )
+    host, _, port = done.stdout.strip().splitlines()[0].rpartition(":")
+    return host, int(port)
+
+
+def token() -> str:
+    if not CONNECT_TOKEN_FILE.exists():
+        raise ClusterError(f"no Spark Connect token at {CONNECT_TOKEN_FILE}: {UP_HINT}")
+    return CONNECT_TOKEN_FILE.read_text().strip()
+
+
+def base_url(env: dict[str, str] | None = None) -> str:
+    """`sc://localhost:PORT`: the host name must be `localhost`, the one pyspark's
+    client sends a token to without TLS (the port is published on 127.0.0.1 only)."""
+    _, port = connect_address(env)
+    return f"sc://localhost:{port}"
+
+
+def connect_url(env: dict[str, str] | None = None) -> str:
+    """The client URL with the token: `sc://localhost:PORT/;token=...`."""
+    return f"{base_url(env)}/;token={token()}"
+
+
+def client_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a host process that drives the server: the token in
+    SPARK_CONNECT_AUTHENTICATE_TOKEN (pyspark's client reads it)."""
+    return {**(env or compose_env()), TOKEN_ENV: token()}
+
+
+def job_command(job: str, options: dict, env: dict[str, str] | None = None) -> list[str]:
+    """`python -m jobs JOB --master sc://localhost:PORT ...`, files as the server sees them."""
+    from cluster.submit import container_path
+    from jobs.data.paths import expand_inputs, wine_csv
+    from jobs.options import job_parsers, to_argv
+
+    if job not in CONNECT_JOBS:
+        raise ClusterError(
+            f"{job} is an RDD job and Spark Connect has no RDDs: run it --on local or --on cluster, "
+            f"or `./lab mllib --on connect` (the DataFrame and pyspark.ml version)"
+        )
+    # Every value, defaults included, as the job's own parser gives them.
+    options = vars(job_parsers()[job].parse_args(to_argv(options)))
+    options["master"] = base_url(env)
+    if job == "wordcount":
+        options["input"] = [container_path(p) for p in expand_inputs(options["input"])]
+    else:
+        options["data"] = container_path(wine_csv(options.get("data")))
+    return [sys.executable, "-m", "jobs", job, *to_argv(options)]

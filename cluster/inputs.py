@@ -1,0 +1,107 @@
+"""Inputs from anywhere on the host, for one run on the cluster.
+
+A path under a mounted directory (data/, SPARKLAB_DATA_DIR) maps to the
+containers' path of it. Any other file or directory is copied, for that run
+only, into the `inputs` volume that the driver and every worker mount at
+/sparklab/inputs, and removed when the run ends. Past SIZE_LIMIT the copy is
+refused with the one line that says how to mount its directory instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from cluster.lifecycle import compose
+from cluster.settings import ROOT, ClusterError, compose_command, compose_env
+
+CONTAINER_INPUTS = "/sparklab/inputs"
+SIZE_LIMIT = 1 << 30  # bytes copied in per run: 1 GB (the README says so)
+SIZE_LIMIT_TEXT = "1 GB"
+UNPACK = 'mkdir -p "$1" && tar -x --no-same-owner -C "$1"'  # a tar on stdin, into $1
+
+
+def tree_size(path: Path) -> int:
+    """Bytes in a file, or in every file under a directory (links not followed)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(
+        (Path(root) / name).stat().st_size
+        for root, _, names in os.walk(path)
+        for name in names
+        if (Path(root) / name).is_file()
+    )
+
+
+def too_large(path: Path) -> str:
+    folder = path if path.is_dir() else path.parent
+    return (
+        f"{path}: more than the {SIZE_LIMIT_TEXT} that is copied to the cluster for one run; "
+        f"mount its directory instead: SPARKLAB_DATA_DIR={folder} ./lab up"
+    )
+
+
+def _readable(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Owned by whoever extracts, readable by the containers' user spark."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    info.mode = 0o755 if info.isdir() else 0o644
+    return info
+
+
+def copy_into_driver(
+    files: dict[str, Path], target: str, *, user: str = "spark", env: dict[str, str] | None = None
+) -> None:
+    """Put `files` (name inside -> host path) under `target` in the driver
+    container: one tar through `docker compose exec`, nothing on disk."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, path in files.items():
+            archive.add(path, arcname=name, filter=_readable)
+    done = subprocess.run(
+        compose_command("exec", "-T", "-u", user, "driver", "sh", "-c", UNPACK, "sh", target),
+        cwd=ROOT,
+        env=env or compose_env(),
+        input=buffer.getvalue(),
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise ClusterError(f"could not copy into the driver container: {(said or ['no reason given'])[0]}")
+
+
+@contextlib.contextmanager
+def staged(paths: list[str], run: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """The containers' paths of `paths`, in order: mounted ones mapped, the
+    others copied into the inputs volume for this run and removed afterwards."""
+    from cluster.submit import container_path
+
+    mapped: list[str] = []
+    copies: dict[str, Path] = {}
+    total = 0
+    for given in paths:
+        try:
+            mapped.append(container_path(given))
+            continue
+        except ClusterError:
+            pass
+        path = Path(given).resolve()
+        total += tree_size(path)
+        if total > SIZE_LIMIT:
+            raise ClusterError(too_large(path))
+        name = f"{len(copies)}/{path.name}"  # two inputs of the same name stay apart
+        copies[name] = path
+        mapped.append(f"{CONTAINER_INPUTS}/{run}/{name}")
+    if copies:
+        copy_into_driver(copies, f"{CONTAINER_INPUTS}/{run}", user="root", env=env)
+    try:
+        yield mapped
+    finally:
+        if copies:
+            remove = ("exec", "-T", "-u", "root", "driver", "rm", "-rf", f"{CONTAINER_INPUTS}/{run}")
+            compose(*remove, env=env, check=False, capture=True)

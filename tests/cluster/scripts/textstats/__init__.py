@@ -1,0 +1,1 @@
+"""A helper package of wordfreq.py, imported inside executor tasks."""

@@ -1,0 +1,113 @@
+"""Your own code on the cluster, for real: a script with its helper package
+(`./lab submit`), inputs from outside the mounts, and the notebook service
+with the tour notebook run headless in it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+from cluster import lifecycle, scripts, settings, submit
+from jobs import gd, wordcount
+from jobs.data.table import Split, load_table
+
+pytestmark = pytest.mark.cluster
+
+SCRIPT = settings.ROOT / "tests" / "cluster" / "scripts" / "wordfreq.py"
+RUNNER = settings.ROOT / "tests" / "tour_runner.py"
+
+
+def test_a_script_gives_the_same_output_on_the_cluster_and_on_local(cluster, tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"  # outside every mount: copied in for the run
+    corpus.write_text("Spark spark SPARK lab\nlab\n")
+    args = ["--input", "corpus.txt", "hello world"]
+    code, out = scripts.run_on_cluster(SCRIPT, args, cwd=tmp_path, env=cluster.env)
+    on_cluster = capsys.readouterr().out.splitlines()
+    assert code == 0, f"{on_cluster}\n{cluster.logs()}"
+    code, local_out = scripts.run_local(SCRIPT, args, master="local[2]", cwd=tmp_path)
+    assert code == 0
+    assert on_cluster == capsys.readouterr().out.splitlines()
+    assert on_cluster == [
+        'arguments ["hello world"]',
+        "executors see SPARKLAB_DATA: True",
+        'counts {"lab": 2, "spark": 3}',
+    ]
+    assert (out / "counts.json").read_text() == (local_out / "counts.json").read_text()
+    left = lifecycle.exec_driver(["ls", "-A", "/sparklab/inputs", "/tmp/sparklab-code"], env=cluster.env)
+    assert left.stdout.split() == ["/sparklab/inputs:", "/tmp/sparklab-code:"], left.stdout  # removed after
+
+
+def test_a_failing_script_on_the_cluster_gives_its_exit_code_and_traceback(cluster, capsys):
+    code, _ = scripts.run_on_cluster(SCRIPT, ["--exit", "3"], env=cluster.env)
+    assert code == 3
+    capsys.readouterr()
+    code, out = scripts.run_on_cluster(SCRIPT, ["--divide-by-zero"], env=cluster.env)
+    captured = capsys.readouterr()
+    assert (code, out) == (1, None)
+    assert captured.out.strip().splitlines()[-1] == "ZeroDivisionError: division by zero"
+    assert "\tat org.apache" not in captured.out + captured.err
+
+
+def test_a_job_reads_an_input_from_outside_the_mounts(cluster, tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text("to be or not to be\n")
+    path = submit.submit("wordcount", {"input": [str(corpus)]}, out=tmp_path, env=cluster.env, echo=False)
+    assert json.loads(path.read_text())["counts"] == {"to": 2, "be": 2, "or": 1, "not": 1}
+
+
+@pytest.fixture(scope="module")
+def notebook(cluster):
+    """The notebook service in the test project, on any free port; stopped afterwards."""
+    env = {**cluster.env, "SPARKLAB_NOTEBOOK_PORT": ""}
+    url = lifecycle.notebook(env)
+    yield env, url
+    lifecycle.stop_notebook(env)
+
+
+def status(url: str, headers: dict | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_jupyterlab_refuses_a_request_without_the_token_and_is_on_loopback_only(notebook):
+    _, url = notebook
+    base, token = url.split("/lab?token=")
+    assert base.startswith("http://127.0.0.1:"), url
+    assert token == settings.NOTEBOOK_TOKEN_FILE.read_text().strip()
+    assert status(f"{base}/api/contents") == 403
+    assert status(f"{base}/api/contents", {"Authorization": "token wrong"}) == 403
+    assert status(f"{base}/api/contents", {"Authorization": f"token {token}"}) == 200
+
+
+def test_the_tour_on_the_cluster_gives_the_command_lines_numbers(notebook, spark, wine_csv):
+    env, _ = notebook
+    done = subprocess.run(
+        settings.compose_command(
+            "exec", "-T", "notebook", "python", "-", "/sparklab/notebooks/tour.ipynb", '{"ITERATIONS": 20}'
+        ),
+        stdin=RUNNER.open(),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=settings.ROOT,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    numbers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert numbers["master"] == settings.MASTER_URL
+    assert numbers["figures"] == 1  # the loss curve, drawn inline
+    peter = str(settings.ROOT / "data" / "peter_piper.txt")
+    assert numbers["wordcount_counts"] == wordcount.run(spark, [peter]).counts
+    fit = gd.fit_gd(
+        spark.sparkContext, load_table(spark, wine_csv, split=Split(), partitions=2), iterations=20
+    )
+    np.testing.assert_allclose(numbers["gd_weights"], fit.weights, rtol=1e-9, atol=1e-12)
+    assert numbers["cv_jobs"] == 20  # k models, one Spark job per step
