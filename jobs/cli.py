@@ -96,6 +96,13 @@ def run_wordcount(spark, args) -> dict[str, Any]:
         return {**wordcount.to_json(result), "options": options, "api": "dataframe"}
     spark.sparkContext.setJobGroup("wordcount", "count the words")
     result = wordcount.run(spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions)
+    garbled = sum(1 for word in result.counts if "\ufffd" in word)
+    if garbled:  # Spark reads text as UTF-8 and replaces what is not
+        print(
+            f"sparklab wordcount: note: {garbled} distinct words hold bytes that are not UTF-8 "
+            "(shown as U+FFFD); convert the files, e.g. `iconv -f latin1 -t utf-8`",
+            file=sys.stderr,
+        )
     return {**wordcount.to_json(result), "options": options}
 
 

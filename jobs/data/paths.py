@@ -151,6 +151,8 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 def wine_csv(path: str | None) -> str:
     """The wine CSV to read: `path`, else $SPARKLAB_WINE_CSV, else data/."""
     chosen = path or os.environ.get(WINE_ENV) or str(WINE_DEFAULT)
+    if os.path.isdir(chosen):
+        raise JobError(f"{chosen}: is a directory; --data takes one CSV file")
     if not os.path.isfile(chosen):
         raise JobError(
             f"{chosen}: no such file; run `./lab data` (downloads and checks it), "

@@ -79,3 +79,28 @@ def test_result_files_get_the_users_umask_not_0600(tmp_path):
     finally:
         os.umask(old)
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_a_directory_given_as_data_is_called_a_directory(tmp_path):
+    from jobs.data.paths import wine_csv
+
+    with pytest.raises(
+        JobError, match=rf"^{re.escape(str(tmp_path))}: is a directory; --data takes one CSV file$"
+    ):
+        wine_csv(str(tmp_path))
+
+
+def test_text_that_is_not_utf8_is_counted_and_said_so(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("café café naïve\n".encode("latin-1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "jobs", "wordcount", "--input", str(path), "--out", str(tmp_path), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "sparklab wordcount: note: 2 distinct words hold bytes that are not UTF-8 (shown as U+FFFD); "
+        "convert the files, e.g. `iconv -f latin1 -t utf-8`"
+    ) in done.stderr.splitlines()
