@@ -226,30 +226,63 @@ def lint(c):
     help={
         "base": "build the base from this public image (needs internet) instead of debootstrap",
         "force": "rebuild even if the images exist",
+        "save": "write the images into FILE (docker save), to carry to another host",
+        "load": "load the images from FILE (made by --save on another host; no registry needed)",
     }
 )
 @one_line_errors
-def image(c, base=None, force=False):
+def image(c, base=None, force=False, save=None, load=None):
     """Build the Spark images here (debootstrap base + wheelhouse), reusing what is built."""
-    from cluster import images
+    from cluster import across, images
 
+    if load:
+        for tag in across.load_images(Path(CALLER_DIR / load)):
+            print(f"image: loaded {tag}")
+        return
     images.build_base(public_base=base, force=force)
     tag = images.build_app(force=force)
     images.check_versions(tag)
     for name, size in images.image_sizes().items():
         print(f"image: {name}  {size / 1e6:,.0f} MB")
+    if save:
+        print(f"image: saved into {across.save_images(Path(CALLER_DIR / save))}")
 
 
 @task(
     help={
         "workers": "how many workers (default: SPARKLAB_WORKERS in .env)",
         "connect": "also start the Spark Connect server (`./lab connect` prints its URL)",
+        "advertise": "publish master, one worker and driver on this host address (README: Across machines)",
+        "peers": "with --advertise: the addresses of the hosts that will join, comma-separated",
     }
 )
 @one_line_errors
-def up(c, workers=None, connect=False):
+def up(c, workers=None, connect=False, advertise=None, peers=""):
     """Start the cluster (building what is missing) and wait until every worker is registered."""
-    lifecycle.up(None if workers is None else int(workers), connect=connect)
+    lifecycle.up(
+        None if workers is None else int(workers),
+        connect=connect,
+        advertise=advertise,
+        peers=peers.split(","),
+    )
+
+
+@task(
+    positional=["master"],
+    help={
+        "master": "host A's master, spark://ADDR:7077 (its `./lab up --advertise ADDR`)",
+        "advertise": "this host's address, published for the master, driver and other workers",
+        "workers": "workers on this host: 1 (one per host across machines, its ports are fixed)",
+        "peers": "other joined hosts' addresses, comma-separated (their executors exchange data)",
+    },
+)
+@one_line_errors
+def join(c, master, advertise, workers=1, peers=""):
+    """Start a worker here that joins host A's master (copy its secret and images first)."""
+    from cluster.across import join as join_master
+
+    name = join_master(master, advertise=advertise, workers=int(workers), peers=peers.split(","))
+    print(f"join: worker {name} registered with {master}; `./lab down` here removes it")
 
 
 @task
@@ -420,5 +453,5 @@ def bench(c, quick=False, on="local", no_mllib=False):
 
 
 ns = Collection(wordcount, gd, cv, mllib, data, demo, compare, bench, test, lint)
-for cluster_task in (image, up, down, status, stop, logs, ui, shell, submit, notebook, connect):
+for cluster_task in (image, up, join, down, status, stop, logs, ui, shell, submit, notebook, connect):
     ns.add_task(cluster_task)

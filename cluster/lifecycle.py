@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from cluster.settings import (
@@ -42,10 +43,11 @@ def compose(
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `docker compose ARGS` for this project; a failure becomes a one-line ClusterError."""
+    env = env or compose_env()
     done = subprocess.run(
-        compose_command(*args),
+        compose_command(*args, env=env),
         cwd=ROOT,
-        env=env or compose_env(),
+        env=env,
         text=True,
         timeout=timeout,
         capture_output=capture,
@@ -132,17 +134,26 @@ def up(
     timeout: float = 300,
     env: dict[str, str] | None = None,
     connect: bool = False,
+    advertise: str | None = None,
+    peers: Iterable[str] = (),
 ) -> None:
     """Build what is missing, start the stack (with `connect`, the Spark Connect
-    server too), wait until N workers are registered."""
+    server too), wait until N workers are registered. With `advertise`, other
+    hosts (`peers`, by address) reach it on that address (cluster.across)."""
     problem = engine_problem()
     if problem:
         raise ClusterError(f"{problem}: start Docker, or run the jobs on local[*]")
-    workers = default_workers() if workers is None else workers
+    workers = (1 if advertise else default_workers()) if workers is None else workers
     ensure_secret()
     ensure_connect_token()
     tag = ensure_images()
     env = env or compose_env(workers)
+    if advertise:
+        from cluster.across import advertise_env
+
+        if workers != 1:
+            raise ClusterError("one worker per host across machines (its ports are fixed): drop --workers")
+        env = advertise_env(env, advertise, peers)
     if connect:
         env = with_connect(env)
     env.setdefault("SPARKLAB_IMAGE", tag)
@@ -254,10 +265,11 @@ def exec_driver(
     timeout: float = JOB_TIMEOUT,
 ) -> subprocess.CompletedProcess:
     """Run a command in the driver container: stdout captured, stderr captured or streamed."""
+    env = env or compose_env()
     return subprocess.run(
-        compose_command("exec", "-T", "driver", *command),
+        compose_command("exec", "-T", "driver", *command, env=env),
         cwd=ROOT,
-        env=env or compose_env(),
+        env=env,
         text=True,
         timeout=timeout,
         stdout=subprocess.PIPE,

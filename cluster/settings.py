@@ -21,6 +21,10 @@ NOTEBOOK_TOKEN_FILE = ROOT / "cluster" / "secret" / "notebook.token"
 CONNECT_TOKEN_FILE = ROOT / "cluster" / "secret" / "connect.token"
 CONNECT_PROFILE = "connect"
 MASTER_URL = "spark://master:7077"
+# Across machines (`./lab up --advertise ADDR`, `./lab join`): the fixed
+# ports published on ADDR; the per-host part (names, peers) is generated.
+ADVERTISE_FILE = ROOT / "cluster" / "advertise.yml"
+ADVERTISE_ENV = "SPARKLAB_ADVERTISE"
 
 
 class ClusterError(JobError):
@@ -82,6 +86,14 @@ def compose_env(workers: int | None = None, project: str | None = None) -> dict[
     return env
 
 
-def compose_command(*args: str) -> list[str]:
-    """The one builder of a `docker compose` command line for this project."""
-    return ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
+def compose_command(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    """The one builder of a `docker compose` command line for this project.
+    When `env` (or this process's environment) advertises an address
+    (SPARKLAB_ADVERTISE), the across-machines override files come too."""
+    env = os.environ if env is None else env
+    files = [COMPOSE_FILE]
+    if env.get(ADVERTISE_ENV):
+        from cluster.across import host_file
+
+        files += [ADVERTISE_FILE, host_file(env)]
+    return ["docker", "compose", *(part for file in files for part in ("-f", str(file))), *args]

@@ -6,6 +6,7 @@ is copied to the host. Host paths are mapped to the containers' here.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -16,11 +17,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cluster.lifecycle import compose, master_state, require_running, running_services
-from cluster.settings import MASTER_URL, ROOT, ClusterError, compose_command, compose_env, data_dir
+from cluster.settings import (
+    ADVERTISE_ENV,
+    MASTER_URL,
+    ROOT,
+    ClusterError,
+    compose_command,
+    compose_env,
+    data_dir,
+)
 from jobs.errors import JobError, Terminated
 from jobs.options import to_argv
 from jobs.report.files import new_run_id
 from jobs.runtime.child import wait_passing_signals
+from jobs.runtime.standalone import alive_workers
 
 CONTAINER_RESULTS = "/sparklab/results"
 CONTAINER_APP = "/sparklab/app"
@@ -127,7 +137,10 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
 def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
     """spark-submit of a script in the driver, on the cluster: one executor of one
     task slot on every worker, so other applications still find slots (.env)."""
-    workers = max(1, running_services(env).get("worker", 1))
+    workers = running_services(env).get("worker", 1)
+    if (env or os.environ).get(ADVERTISE_ENV):  # workers on other hosts count too
+        workers = len(alive_workers(master_state(env))) or workers
+    workers = max(1, workers)
     return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={workers}", script]
 
 

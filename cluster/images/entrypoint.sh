@@ -53,7 +53,15 @@ write_conf() {
     echo "spark.driver.host ${SPARKLAB_DRIVER_HOST:-driver}"
     echo "spark.driver.bindAddress 0.0.0.0"
     echo "spark.driver.port 7078"
-    echo "spark.blockManager.port 7079"
+    echo "spark.driver.blockManager.port 7079"
+    # Executors' block managers (shuffle, broadcast pieces): 7090, or the
+    # next free port up to 7093 when several run on one worker. Fixed, so a
+    # worker on another host can publish them (cluster/advertise.yml).
+    echo "spark.blockManager.port 7090"
+    # A worker talks to the master at the address it was given
+    # (spark://HOST_A:7077 across machines), not at the name the master
+    # calls itself on its private network.
+    echo "spark.worker.preferConfiguredMasterAddress true"
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
     # One task slot per executor: applications share a worker's slots.
     echo "spark.executor.cores 1"
@@ -84,7 +92,9 @@ case "$role" in
     shift; write_conf
     exec spark-class org.apache.spark.deploy.worker.Worker \
       --cores "${SPARK_WORKER_CORES:-1}" --memory "${SPARK_WORKER_MEMORY:-1g}" \
-      --work-dir /opt/spark-work --webui-port 8081 "${1:-spark://master:7077}"
+      --work-dir /opt/spark-work --webui-port 8081 \
+      ${SPARKLAB_WORKER_HOST:+--host "$SPARKLAB_WORKER_HOST"} --port "${SPARKLAB_WORKER_PORT:-0}" \
+      "${1:-spark://master:7077}"
     ;;
   history)
     shift; write_conf
