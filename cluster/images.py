@@ -5,6 +5,8 @@ internet, from a public Debian image (Dockerfile.base-public).
 sparklab/spark:<hash> is installed offline (`docker build --network none`)
 from the host's wheelhouse with the lock's versions, so the executors run
 exactly the host venv's Python, pyspark, numpy, pandas and pyarrow.
+sparklab/notebook:<hash> adds JupyterLab on top, the same way. (Just over
+300 lines: the three images share one offline wheel and tag machinery here.)
 """
 
 from __future__ import annotations

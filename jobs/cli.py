@@ -14,21 +14,18 @@ import json
 import logging
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jobs import cv, gd, wordcount
-from jobs.data.paths import expand_inputs, wine_csv
+from jobs.checks import check_arguments
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.options import build_parser
-from jobs.report.files import new_run_id, write_json_atomic
+from jobs.report.files import write_json_atomic
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
-from jobs.runtime.session import MASTER_URL_FORMS, build_session, is_master_url, master_from_env
-
-RESULTS_DIR = Path("results")
+from jobs.runtime.session import build_session, master_from_env
 
 
 def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None:
@@ -160,91 +157,6 @@ RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
 }
 
 
-def check_arguments(args: argparse.Namespace) -> None:
-    """Everything that can be checked before a JVM starts, so it fails in milliseconds."""
-    master = args.master if args.master is not None else master_from_env()
-    connect = is_connect_url(master)
-    if not (is_master_url(master) or connect):
-        given = f"--master {master}" if args.master is not None else f"SPARKLAB_MASTER={master}"
-        raise JobError(f"{given}: not a Spark master URL; {MASTER_URL_FORMS}, or sc://HOST:PORT")
-    if connect and args.job not in ("wordcount", "mllib"):
-        raise JobError(
-            f"{args.job} runs on RDDs, which Spark Connect does not have; "
-            f"the DataFrame versions are wordcount and mllib"
-        )
-    args.master = master
-    if args.out is None:
-        args.out = RESULTS_DIR / new_run_id()
-    if args.partitions is not None and args.partitions < 1:
-        raise JobError(f"--partitions must be at least 1, got {args.partitions}")
-    if args.job == "wordcount":
-        if not connect:  # over Connect, the files are the server's: it checks them
-            args.input = expand_inputs(args.input)
-        if args.top < 1:
-            raise JobError(f"--top must be at least 1, got {args.top}")
-        check_out_dir(Path(args.out))
-        return
-    if args.job == "mllib":
-        if args.folds < 2:
-            raise JobError(f"--folds must be at least 2 (one to validate, one to train), got {args.folds}")
-        if args.max_iter < 1:
-            raise JobError(f"--max-iter must be at least 1, got {args.max_iter}")
-    else:
-        gd.check_hyperparameters(
-            iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
-        )
-    if not 0 < args.test_fraction < 1:
-        raise JobError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
-    if connect:  # the server reads the file (its path, as the server sees it)
-        if not args.data:
-            raise JobError("--data is required over Spark Connect: the CSV's path as the server sees it")
-        check_out_dir(Path(args.out))
-        return
-    args.data = wine_csv(args.data)
-    from jobs.data.table import read_header
-
-    read_header(args.data)
-    check_out_dir(Path(args.out))
-
-
-def _reason(error: OSError) -> str:
-    return (error.strerror or str(error)).lower()
-
-
-def check_out_dir(out: Path) -> None:
-    """Fail before the work, not after it, when the result cannot be written
-    to `out`: create it, write and delete a file in it, then remove again the
-    directories this made (the result's writer makes them at the end)."""
-    try:
-        existing = out
-        while not existing.exists() and not existing.is_symlink():
-            existing = existing.parent
-        if not existing.is_dir():
-            if existing == out:
-                raise JobError(f"--out {out}: is a file, not a directory")
-            raise JobError(f"--out {out}: cannot be created, {existing} is a file")
-        made = []  # the missing directories, deepest first
-        missing = out
-        while missing != existing:
-            made.append(missing)
-            missing = missing.parent
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise JobError(f"--out {out}: cannot be created ({_reason(error)})") from None
-        try:
-            with tempfile.TemporaryFile(dir=out):
-                pass
-        except OSError as error:
-            raise JobError(f"--out {out}: not writable ({_reason(error)})") from None
-        finally:
-            for directory in made:
-                with contextlib.suppress(OSError):
-                    directory.rmdir()
-    except PermissionError:
-        raise JobError(f"--out {out}: permission denied") from None
-
-
 def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """Run one parsed job end to end; returns where its JSON went and the JSON."""
     check_arguments(args)
@@ -271,7 +183,7 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         }
     finally:
         stop_session(spark)
-    out = args.out or RESULTS_DIR / new_run_id()
+    out = args.out  # chosen by check_arguments, before the work
     return write_json_atomic(Path(out) / f"{args.job}.json", payload), payload
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.cli import check_out_dir
+from jobs.checks import check_out_dir
 from jobs.data.paths import expand_inputs, hadoop_path, read_lines
 from jobs.data.table import load_table
 from jobs.errors import JobError, one_line

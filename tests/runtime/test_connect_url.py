@@ -2,7 +2,7 @@
 
 import pytest
 
-from jobs.cli import check_arguments
+from jobs.checks import check_arguments
 from jobs.errors import JobError
 from jobs.options import build_parser
 from jobs.runtime.connect import is_connect_url, redact
