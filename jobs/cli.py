@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -121,18 +122,54 @@ def run_mllib(spark, args) -> dict[str, Any]:
 
 
 def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -> dict[str, Any]:
-    """Load, fit (progress on stderr), and the result with what it was fitted on."""
+    """Load, fit (progress on stderr), and the result with what it was fitted on.
+
+    The timings say what they mean: the cached blocks are filled during the
+    load (not by the first iteration), the fit is timed alone, and the same
+    session measures its scheduling floor (an empty job) to put beside it.
+    """
+    sc = spark.sparkContext
+    started = time.perf_counter()
     data, split = _load(spark, args)
-    spark.sparkContext.setJobGroup("fit", title)
+    data.blocks.count()  # fill the cache now: the fit's time is then the fit's
+    load_seconds = time.perf_counter() - started
+    sc.setJobGroup("fit", title)
+    started = time.perf_counter()
     result = fit(
-        spark.sparkContext,
+        sc,
         data,
         iterations=args.iterations,
         lr=args.lr,
         one_job=args.one_job,
         on_step=progress_printer(args.job, args.iterations, args.quiet),
     )
-    return {**to_json(result), **_data_json(data, split), "iterations": args.iterations, "lr": args.lr}
+    fit_seconds = time.perf_counter() - started
+    sc.setJobGroup("floor", "empty jobs: the scheduling floor of this runtime")
+    timing = {
+        "load_seconds": load_seconds,
+        "fit_seconds": fit_seconds,
+        "fit_per_iteration_seconds": fit_seconds / args.iterations,
+        "empty_job_seconds": empty_job_seconds(sc, data.blocks.getNumPartitions()),
+    }
+    return {
+        **to_json(result),
+        **_data_json(data, split),
+        "iterations": args.iterations,
+        "lr": args.lr,
+        "timing": timing,
+    }
+
+
+def empty_job_seconds(sc, partitions: int, jobs: int = 5) -> float:
+    """The median time of an empty Spark job with one task per partition:
+    what scheduling alone costs per iteration on this runtime."""
+    empty = sc.parallelize(range(partitions), partitions)
+    times = []
+    for _ in range(jobs):
+        started = time.perf_counter()
+        empty.map(lambda row: row).collect()  # read to the end: a worker left mid-input is lost
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def run_gd(spark, args) -> dict[str, Any]:

@@ -33,6 +33,46 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [*lines, ""]
 
 
+def _timing_table(runs: Runs) -> list[str]:
+    """Where a regression job's time went: load apart from the fit, and the fit's
+    time per iteration beside an empty job's on the same runtime (the floor)."""
+    rows = [
+        [
+            job,
+            label,
+            f"{t['load_seconds']:.2f}",
+            f"{t['fit_seconds']:.2f}",
+            f"{t['fit_per_iteration_seconds'] * 1000:.1f}",
+            f"{t['empty_job_seconds'] * 1000:.1f}",
+            f"{t['fit_per_iteration_seconds'] / t['empty_job_seconds']:.2f}",
+        ]
+        for label, jobs in runs.items()
+        for job, payload in jobs.items()
+        if (t := payload.get("timing"))
+    ]
+    if not rows:
+        return []
+    header = [
+        "job",
+        "runtime",
+        "load s",
+        "fit s",
+        "fit ms/iteration",
+        "empty job ms",
+        "iteration / empty job",
+    ]
+    return [
+        "## Where the time went",
+        "",
+        "Load (read, check, split, fill the cache) apart from the fit; each iteration is one Spark "
+        "job, so its floor is an empty job on the same runtime, measured in the same session. "
+        "On the cluster every job pays authenticated, encrypted RPC to executors in other "
+        "containers; `./lab bench` measures the same fit without the UI and progress lines.",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def write_report(
     out_dir: Path, runs: Runs, notes: list[str] | None = None, phases: list[str] | None = None
 ) -> Path:
@@ -66,6 +106,7 @@ def write_report(
                 [job, label, payload["master"], f"{payload['seconds']:.2f}", _headline(job, payload), same]
             )
     lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
+    lines += _timing_table(runs)
     lines += ["## What Spark did", "", "From each application's monitoring API, read before it stopped.", ""]
     lines += _table(
         [
