@@ -23,6 +23,9 @@ EXPLAIN = {
     "iteration: the per-job scheduling cost is paid once instead of once per iteration.",
     "article_gd_vs_one_job": "The article's GD is {v:.0f}x slower than the one-job fit.",
     "cv_one_job_vs_per_iteration": "The same for the k-model CV: {v:.3f}x.",
+    "cli_fit_vs_bench_fit": "`./lab gd` itself (its own session: UI on for its metrics, progress lines, "
+    "event log on the cluster; cache filled during the load) spends {v:.2f}x the benchmark's time per "
+    "fit iteration on the same runtime: the report's timings are the benchmark's.",
     "sequential_fits_vs_cv": "Fitting the k models one after another costs {v:.1f}x the one-pass CV.",
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "

@@ -7,7 +7,12 @@ are in `jobs.bench.plan`.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -176,6 +181,9 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
 
     scaling, scaling_left_out = run_scaling(sc, plan, partitions, say)
     ratios = _ratios(measured, scaling, it)
+    say("the command line's own gd job on this runtime, beside the benchmark's fit")
+    cli = cli_gd_timing(sc.master, wine_csv, it, partitions)
+    ratios["cli_fit_vs_bench_fit"] = cli["fit_per_iteration_seconds"] / (measured.median("gd/sparklab") / it)
     return {
         "machine": machine(spark),
         "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
@@ -185,7 +193,24 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         "scaling": scaling,
         "scaling_left_out": scaling_left_out,
         "ratios": ratios,
+        "cli_gd_timing": cli,
     }
+
+
+def cli_gd_timing(master: str, wine_csv: str, iterations: int, partitions: int) -> dict:
+    """`python -m jobs gd` as a user runs it (its own session: UI on for its
+    metrics, progress lines, event log on the cluster), on the same runtime;
+    its own account of load, fit and an empty job (the result's `timing`)."""
+    with tempfile.TemporaryDirectory(prefix="sparklab-bench-cli-") as out:
+        command = [sys.executable, "-m", "jobs", "gd", "--master", master, "--data", wine_csv]
+        command += ["--iterations", str(iterations), "--partitions", str(partitions), "--out", out]
+        env = dict(os.environ)
+        if master.startswith("spark://"):  # as many executors as the benchmark's own session
+            env["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.cores.max={partitions} pyspark-shell"
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f"gd on {master} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        return json.loads((Path(out) / "gd.json").read_text())["timing"]
 
 
 def _ratios(measured: Measured, scaling: list[dict], iterations: int) -> dict:
