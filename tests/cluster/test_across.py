@@ -1,0 +1,57 @@
+"""Across machines, the parts that need no Docker: addresses, names, the refusal, the compose files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cluster import across, settings
+from cluster.settings import ClusterError
+
+
+def test_a_host_is_known_to_spark_by_a_name_made_from_its_address():
+    assert across.host_name("192.168.1.20") == "sparklab-192-168-1-20"
+
+
+def test_advertise_takes_an_ip_address_only():
+    assert across.address(" 10.0.0.5 ") == "10.0.0.5"
+    with pytest.raises(ClusterError, match="give an IP address"):
+        across.address("hostb.lan")
+
+
+def test_the_master_is_given_as_spark_url_on_port_7077():
+    assert across.master_address("spark://10.1.2.3:7077") == "10.1.2.3"
+    with pytest.raises(ClusterError, match="spark://ADDR:7077"):
+        across.master_address("spark://10.1.2.3:7000")
+
+
+def test_publishing_beyond_loopback_without_encryption_is_refused_in_one_line():
+    with pytest.raises(ClusterError) as refused:
+        across.advertise_env({"SPARKLAB_ENCRYPTION": "false"}, "192.168.1.10")
+    assert "\n" not in str(refused.value)
+    assert "SPARKLAB_ENCRYPTION=true" in str(refused.value)
+    assert across.advertise_env({"SPARKLAB_ENCRYPTION": "false"}, "127.0.0.1")[settings.ADVERTISE_ENV]
+
+
+def test_compose_command_adds_the_override_files_only_when_advertising():
+    plain = settings.compose_command("ps", env={})
+    assert plain == ["docker", "compose", "-f", str(settings.COMPOSE_FILE), "ps"]
+    env = across.advertise_env({"SPARKLAB_ENCRYPTION": "true"}, "10.251.3.1", ["10.252.3.1", ""])
+    command = settings.compose_command("ps", env=env)
+    files = [command[i + 1] for i, part in enumerate(command) if part == "-f"]
+    assert files[:2] == [str(settings.COMPOSE_FILE), str(settings.ADVERTISE_FILE)]
+    spec = json.loads(Path(files[2]).read_text())
+    worker = spec["services"]["worker"]
+    assert worker["hostname"] == "sparklab-10-251-3-1"
+    assert worker["environment"]["SPARKLAB_WORKER_HOST"] == "sparklab-10-251-3-1"
+    assert worker["extra_hosts"] == ["sparklab-10-252-3-1:10.252.3.1"]
+    assert spec["services"]["driver"]["extra_hosts"] == worker["extra_hosts"]
+    assert "command" not in worker  # only `join` points the worker elsewhere
+
+
+def test_join_points_the_worker_at_the_remote_master():
+    env = across.advertise_env({}, "10.252.3.1", ["10.251.3.1"], join="spark://10.251.3.1:7077")
+    spec = json.loads(across.host_file(env).read_text())
+    assert spec["services"]["worker"]["command"] == ["worker", "spark://10.251.3.1:7077"]
