@@ -70,7 +70,7 @@ def is_master_url(master: str) -> bool:
 
 # What executors never import: the command lines, the benchmark's drivers
 # and the reports (matplotlib) run on the driver or the host only.
-HOST_ONLY = ("__main__.py", "cli.py", "options.py", "bench/", "report/", "data/download.py")
+HOST_ONLY = ("__main__.py", "cli.py", "checks.py", "options.py", "bench/", "report/", "data/download.py")
 
 
 def executor_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
