@@ -10,10 +10,9 @@ the server sees them (the containers' paths, `cluster.submit.container_path`).
 
 from __future__ import annotations
 
-import json
 import sys
 
-from cluster.lifecycle import compose, with_connect
+from cluster.lifecycle import compose, service_entries, with_connect
 from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError, compose_env
 from jobs.runtime.connect import TOKEN_ENV
 
@@ -26,23 +25,9 @@ UP_HINT = "run `./lab up --connect`"
 
 def connect_service(env: dict[str, str] | None = None) -> dict | None:
     """The connect container as `docker compose ps` reports it (State, Health), or None."""
-    done = compose(
-        "ps",
-        "--format",
-        "json",
-        CONNECT_PROFILE,
-        env=with_connect(env or compose_env()),
-        capture=True,
-        check=False,
-    )
-    for line in done.stdout.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        entries = json.loads(line)
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if entry.get("Service") == CONNECT_PROFILE:
-                return entry
+    for entry in service_entries(CONNECT_PROFILE, env=with_connect(env or compose_env())):
+        if entry.get("Service") == CONNECT_PROFILE:
+            return entry
     return None
 
 

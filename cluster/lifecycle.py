@@ -94,17 +94,22 @@ def ensure_images() -> str:
     return images.build_app()
 
 
+def service_entries(*args: str, env: dict[str, str] | None = None) -> list[dict]:
+    """`docker compose ps --format json ARGS`: one dict per container (Compose
+    prints either one JSON list or one object per line, by version)."""
+    done = compose("ps", "--format", "json", *args, env=env, capture=True, check=False)
+    entries: list[dict] = []
+    for line in filter(None, map(str.strip, done.stdout.splitlines())):
+        parsed = json.loads(line)
+        entries += parsed if isinstance(parsed, list) else [parsed]
+    return entries
+
+
 def running_services(env: dict[str, str] | None = None) -> dict[str, int]:
     """Service name -> running containers, for this compose project."""
-    done = compose("ps", "--format", "json", "--status", "running", env=env, capture=True, check=False)
     counts: dict[str, int] = {}
-    for line in done.stdout.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        entries = json.loads(line)
-        for entry in entries if isinstance(entries, list) else [entries]:
-            counts[entry["Service"]] = counts.get(entry["Service"], 0) + 1
+    for entry in service_entries("--status", "running", env=env):
+        counts[entry["Service"]] = counts.get(entry["Service"], 0) + 1
     return counts
 
 
@@ -208,11 +213,26 @@ def notebook(env: dict[str, str] | None = None) -> str:
     from cluster import images
 
     require_running(env)
+    writable_for_the_container(ROOT / "notebooks")
     token = ensure_secret(NOTEBOOK_TOKEN_FILE).read_text().strip()
     env = dict(env or compose_env())
     env.setdefault("SPARKLAB_NOTEBOOK_IMAGE", images.build_notebook())
     compose("--profile", "notebook", "up", "-d", "--wait", "--no-deps", "notebook", env=env)
     return f"{service_url('notebook', 8888, env)}/lab?token={token}"
+
+
+CONTAINER_UID = 1000  # the images' user `spark` (cluster/images/build-base.sh)
+
+
+def writable_for_the_container(directory: Path) -> None:
+    """JupyterLab runs as `spark` (uid 1000) and saves into the bind-mounted
+    directory. A host user with that uid (the usual first Linux user) already
+    owns it; as root, hand it to that uid so notebooks can be saved."""
+    if os.geteuid() != 0:
+        return
+    for path in [directory, *directory.rglob("*")]:
+        if path.stat().st_uid != CONTAINER_UID:
+            os.chown(path, CONTAINER_UID, CONTAINER_UID, follow_symlinks=False)
 
 
 def stop_notebook(env: dict[str, str] | None = None) -> None:

@@ -26,6 +26,7 @@ from cluster.settings import (
     compose_env,
     data_dir,
 )
+from jobs.checks import check_out_dir
 from jobs.errors import JobError, Terminated
 from jobs.options import to_argv
 from jobs.report.files import new_run_id
@@ -65,6 +66,8 @@ def submit(
     options = dict(options)
     options.pop("master", None)
     out = options.pop("out", None) or out
+    if out is not None:  # the host's copy of the result: refused before the work, not after
+        check_out_dir(Path(out))
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
     wordcount = job == "wordcount"
