@@ -1,6 +1,8 @@
 """local[*] against real executors: the same jobs on local[*], on
-local-cluster (executor JVMs without Docker) and on the Compose cluster at
-several sizes; equal results checked, timings and Spark's metrics side by side.
+local-cluster (executor JVMs without Docker), on the Compose cluster at
+several sizes and, when its server is up, over Spark Connect (the DataFrame
+word count and the pyspark.ml fit); equal results checked, timings and
+Spark's metrics side by side.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ JOB_OPTIONS = {
     "wordcount": {"input": [str(ROOT / "data" / "peter_piper.txt")]},
     "gd": {},
     "cv": {},
+    "mllib": {},
 }
+# Over Spark Connect, the DataFrame and pyspark.ml versions; each is checked
+# against the local[*] run of the job of the same name (the RDD word count,
+# `python -m jobs mllib`).
+CONNECT_RUNTIME = "Spark Connect (DataFrame API)"
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,35 @@ def run_compose(job: str, workers: int, out: Path, options: dict) -> tuple[dict,
     return json.loads(path.read_text()), time.perf_counter() - started, path
 
 
+def run_connect(
+    job: str, out: Path, options: dict, env: dict[str, str] | None = None
+) -> tuple[dict, float, Path]:
+    """The job through the Connect server, this process's child its client
+    (`cluster.connect.job_command`); its JSON's metrics are the server
+    application's for this client's session, when the host can read them."""
+    from cluster import connect
+    from cluster.lifecycle import JOB_TIMEOUT
+
+    started = time.perf_counter()
+    command = connect.job_command(job, {**options, "out": str(out), "quiet": True}, env=env)
+    done = subprocess.run(
+        command, cwd=ROOT, env=connect.client_env(env), capture_output=True, text=True, timeout=JOB_TIMEOUT
+    )
+    if done.returncode != 0:
+        raise JobError(f"{job} over Spark Connect failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    wall = time.perf_counter() - started
+    path = out / f"{job}.json"
+    payload = json.loads(path.read_text())
+    payload["metrics"] = connect.server_metrics(payload, env)
+    write_json_atomic(path, payload)
+    return payload, wall, path
+
+
 def compare(
     jobs: list[str], workers: list[int], out_dir: Path, *, compose: bool = True, local_cluster: bool = True
 ) -> dict:
     """Run every job on every runtime; returns (and writes) compare.json's content."""
-    from cluster import lifecycle, settings
+    from cluster import connect, lifecycle, settings
 
     entries: list[Entry] = []
     reference: dict[str, dict] = {}
@@ -117,6 +148,21 @@ def compare(
             for job in jobs:
                 payload, wall, path = run_compose(job, n, out_dir / f"compose-{n}", JOB_OPTIONS[job])
                 record(job, f"compose, {n} worker{'s' * (n > 1)}", n, payload, wall, path)
+    down = f"no Compose cluster ({problem})" if problem else connect.problem()
+    if down:
+        notes.append(f"No Spark Connect rows: {down}.")
+    else:
+        for job in connect.CONNECT_JOBS:
+            if job not in reference:  # the local[*] run it is checked against
+                payload, wall, path = run_local(
+                    job, "local[*]", out_dir / _slug("local[*]"), JOB_OPTIONS[job]
+                )
+                reference[job] = payload
+                record(job, "local[*]", None, payload, wall, path)
+            payload, wall, path = run_connect(job, out_dir / "connect", JOB_OPTIONS[job])
+            record(job, CONNECT_RUNTIME, None, payload, wall, path)
+            if "error" in payload["metrics"]:
+                notes.append(f"{job} over Spark Connect: {payload['metrics']['error']}.")
     result = {
         "entries": [asdict(e) for e in entries],
         "notes": notes,
@@ -180,12 +226,13 @@ def report(result: dict) -> str:
         "|" + "---|" * 14,
     ]
     for e in result["entries"]:
-        m = e["metrics"]
+        m = {k: "n/a" if v is None else v for k, v in e["metrics"].items()}  # unread, never invented
+        seconds = m["job_seconds"] if m["job_seconds"] == "n/a" else f"{m['job_seconds']:.2f}"
         same = "reference" if e["equal"] is None else ("yes" if e["equal"] else f"**no**: {e['difference']}")
         lines.append(
             f"| {e['job']} | {e['runtime']} | {e['seconds']:.2f} | {e['submit_seconds']:.1f} | "
             f"{m['jobs']} | {m['stages']} | {m['tasks']} | {m['failed_tasks']} | "
-            f"{(m['job_seconds'] or 0):.2f} | {m['input_bytes']} | {m['shuffle_read_bytes']} | "
+            f"{seconds} | {m['input_bytes']} | {m['shuffle_read_bytes']} | "
             f"{m['shuffle_write_bytes']} | {m['executors']} | {same} |"
         )
     lines += ["", "![seconds per runtime](compare.png)", ""]
@@ -199,6 +246,10 @@ def report(result: dict) -> str:
         "- Word count is one Spark job of two stages (the map side writes the shuffle, the reduce side "
         "reads it); each gradient descent or CV iteration is one job of one stage over the cached blocks, "
         "with no shuffle at all: only the small partial sums travel back to the driver.",
+        f"- *{CONNECT_RUNTIME}* runs the DataFrame word count and the pyspark.ml fit from a client on "
+        "the host through the Connect server, one long-lived application on the cluster (its cores "
+        "bounded by SPARKLAB_CONNECT_CORES); its Spark numbers are that application's jobs tagged with "
+        "the client's session, and its executors are the server's.",
         "- On this 2-core machine every worker container shares the same two cores, so more workers "
         "cannot make a job faster: they add executors, Python workers and network hops that compete "
         "for the same CPU. Per iteration the cluster pays a round trip to executors in other "

@@ -1,5 +1,7 @@
 """The Spark Connect server on the Compose cluster, from the host: its URL
-with the token, and running the DataFrame jobs through it.
+with the token, running the DataFrame jobs through it, Spark's numbers of
+one client's run (read from the server's application through the master UI's
+proxy) and the round trip of a trivial query (`./lab bench --on cluster`).
 
 The server is the `connect` service (Compose profile `connect`, started by
 `./lab up --connect`). Jobs run HERE, as a thin gRPC client (no JVM, no
@@ -94,3 +96,64 @@ def job_command(job: str, options: dict, env: dict[str, str] | None = None) -> l
     else:
         options["data"] = container_path(wine_csv(options.get("data")))
     return [sys.executable, "-m", "jobs", job, *to_argv(options)]
+
+
+def problem(env: dict[str, str] | None = None) -> str | None:
+    """None when the server is up and healthy; otherwise why not, in one line."""
+    try:
+        connect_address(env)
+    except ClusterError as error:
+        return str(error)
+    return None
+
+
+def round_trip(env: dict[str, str] | None = None, queries: int = 15) -> dict:
+    """The median round trip of trivial queries from a client here
+    (`jobs.bench.round_trip`, in its own process: Connect mode is per process)."""
+    import json
+    import subprocess
+
+    from cluster.settings import ROOT
+
+    command = [sys.executable, "-m", "jobs.bench.round_trip", base_url(env), "--queries", str(queries)]
+    done = subprocess.run(command, cwd=ROOT, env=client_env(env), capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise ClusterError(f"the Spark Connect round trip failed: {said.removeprefix('round_trip: error: ')}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: float = 30) -> dict:
+    """Spark's metrics of one client's run (a job's JSON over Connect: its
+    `app_id` and `session_id`) from the server's application, read from the
+    host through the master UI's reverse proxy: only the jobs tagged with
+    that session. {"error": why} when the host cannot read them."""
+    import time
+    import urllib.error
+
+    from cluster.lifecycle import master_ui
+    from jobs.errors import one_line
+    from jobs.runtime import metrics
+
+    app, session = payload.get("app_id"), payload.get("session_id")
+    if not app or not session:
+        return {"error": "metrics unavailable: the run's JSON names no Connect application and session"}
+    mark = f"_Session_{session}_"
+
+    def ours(job: dict) -> bool:
+        return any(mark in tag for tag in job.get("jobTags", []))
+
+    try:
+        api = f"{master_ui(env)}/proxy/{app}/api/v1/applications/{app}"
+        deadline = time.monotonic() + timeout
+        # The UI is fed asynchronously: wait until every job of the run has ended.
+        while True:
+            summary = metrics.summarize(api, ours)
+            if (summary["jobs"] and not summary["jobs_running"]) or time.monotonic() > deadline:
+                return summary
+            time.sleep(0.5)
+    except (OSError, ValueError, KeyError, urllib.error.URLError, ClusterError) as error:
+        return {
+            "error": f"Spark's metrics of the Connect server's application are not readable from "
+            f"the host (through the master UI's proxy: {one_line(error)})"
+        }

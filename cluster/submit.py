@@ -29,7 +29,7 @@ from cluster.settings import (
 from jobs.checks import check_out_dir
 from jobs.errors import JobError, Terminated
 from jobs.options import to_argv
-from jobs.report.files import new_run_id
+from jobs.report.files import new_run_id, write_json_atomic
 from jobs.runtime.child import wait_passing_signals
 from jobs.runtime.standalone import alive_workers
 
@@ -130,11 +130,27 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
     staging.mkdir(parents=True)
     try:
         compose("cp", f"driver:{inside}/bench.json", str(staging / "bench.json"), env=env, capture=True)
-        write_bench_report(json.loads((staging / "bench.json").read_text()), staging)
+        result = with_connect_round_trip(json.loads((staging / "bench.json").read_text()), env)
+        write_json_atomic(staging / "bench.json", result)
+        write_bench_report(result, staging)
         staging.rename(out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out / "bench.md"
+
+
+def with_connect_round_trip(result: dict, env: dict[str, str] | None = None) -> dict:
+    """bench.json with its Spark Connect row, measured from the host right after
+    the driver's run (the images have no Connect client); a note when no server is up."""
+    from cluster import connect
+    from jobs.bench.round_trip import RATIO, add_to_bench
+
+    if connect.problem(env):
+        return add_to_bench(result, None)
+    print("bench: the round trip of a trivial Spark Connect query, from the host", file=sys.stderr)
+    result = add_to_bench(result, connect.round_trip(env))
+    print(f"bench: {RATIO:<28} {result['ratios'][RATIO]:.3f}", file=sys.stderr)
+    return result
 
 
 def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:

@@ -208,6 +208,8 @@ def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             "job": args.job,
             "master": redact(master),
             "app_id": spark.conf.get("spark.app.id") if connect else spark.sparkContext.applicationId,
+            # Over Connect, the server's jobs for this client carry it in their tags.
+            **({"session_id": spark.session_id} if connect else {}),
             "spark_version": spark.version,
             "python": platform.python_version(),
             # Over Connect, no SparkContext here: the data's own partitioning.

@@ -26,6 +26,11 @@ EXPLAIN = {
     "cli_fit_vs_bench_fit": "`./lab gd` itself (its own session: UI on for its metrics, progress lines, "
     "event log on the cluster; cache filled during the load) spends {v:.2f}x the benchmark's time per "
     "fit iteration on the same runtime: the report's timings are the benchmark's.",
+    "connect_query_vs_empty_job": "A trivial query over Spark Connect from the host "
+    "(`spark.range(1).collect()`: the plan over gRPC, the server's analysis, one job of one task, the "
+    "rows back) takes {v:.2f}x an empty classic Spark job from the driver container, the scheduling "
+    "floor: a thin client pays this per query, so a loop of small queries suits it even less than "
+    "a loop of small jobs.",
     "sequential_fits_vs_cv": "Fitting the k models one after another costs {v:.1f}x the one-pass CV.",
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "
@@ -67,9 +72,18 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
         if name.endswith("_rows"):
             continue
         if value is None:
-            lines.append(f"| `{name}` | - | not measured in this run |")
+            note = result.get("ratio_notes", {}).get(name, "not measured in this run")
+            lines.append(f"| `{name}` | - | {note} |")
         else:
             lines.append(f"| `{name}` | {value:.3f} | {EXPLAIN.get(name, '').format(v=value)} |")
+    trip = result.get("connect_round_trip")
+    if trip:
+        lines.append(
+            f"\nSpark Connect, from the host (medians of {trip['queries']}): `spark.range(1).collect()` "
+            f"{trip['range_collect_seconds'] * 1000:.1f} ms, `SHOW DATABASES` (no Spark job) "
+            f"{trip['show_databases_seconds'] * 1000:.1f} ms; one empty Spark job from the driver "
+            f"{trip['empty_job_seconds'] * 1000:.1f} ms."
+        )
     rows = result["ratios"].get("gd_4e6_vs_numpy_rows")
     if rows:
         lines.append(f"\n`gd_4e6_vs_numpy` was measured at {rows:,} rows.")

@@ -14,11 +14,17 @@ _NUMERIC_KEYS = {
     "wordcount": (),
     "gd": ("weights", "raw_weights", "train_mse", "test_mse"),
     "cv": ("mean_train_mse", "mean_val_mse"),
+    "mllib": (),  # per solver, below
 }
 
 
 def _arrays(job: str, payload: dict) -> dict[str, np.ndarray]:
     arrays = {key: np.asarray(payload[key], dtype=float) for key in _NUMERIC_KEYS[job]}
+    if job == "mllib":
+        for solver, fit in payload["fits"].items():
+            for key in ("raw_weights", "train_mse", "test_mse"):
+                arrays[f"{solver} {key}"] = np.asarray(fit[key], dtype=float)
+        arrays["cv mean_val_mse"] = np.asarray(payload["cv"]["mean_val_mse"], dtype=float)
     if job == "cv":
         for fold in payload["folds"]:
             for key in ("weights", "train_mse", "val_mse"):

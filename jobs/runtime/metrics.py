@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 # The headline numbers of a run, in the order the reports show them.
@@ -41,8 +42,15 @@ def collect(sc) -> dict[str, Any]:
     if not base:
         return {}
     wait_for_listeners(sc)
-    api = f"{base}/api/v1/applications/{sc.applicationId}"
-    jobs = _get(api, "/jobs")
+    return summarize(f"{base}/api/v1/applications/{sc.applicationId}")
+
+
+def summarize(api: str, keep: Callable[[dict], bool] | None = None) -> dict[str, Any]:
+    """The summary from an application's REST API (`.../api/v1/applications/ID`),
+    of the jobs `keep` selects (all by default: one client's jobs, in a
+    long-lived application such as a Spark Connect server). Executors are
+    the application's own, whoever used them."""
+    jobs = [job for job in _get(api, "/jobs") if keep is None or keep(job)]
     stages = _get(api, "/stages?status=complete&status=failed&status=active")
     every = _get(api, "/allexecutors")
     # On local[*] the driver's JVM is the one executor; elsewhere it runs no tasks.
@@ -71,6 +79,7 @@ def collect(sc) -> dict[str, Any]:
         by_group[job.get("jobGroup") or "other"].append(job)
     return {
         **totals(jobs),
+        "jobs_running": sum(1 for job in jobs if job.get("status") == "RUNNING"),
         "executors": len(executors),
         "executors_lost": sum(1 for e in executors if not e["isActive"]),
         "executor_hosts": sorted({e["hostPort"].rsplit(":", 1)[0] for e in executors}),

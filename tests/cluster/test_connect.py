@@ -1,5 +1,7 @@
 """Spark Connect on the Compose cluster: the token is required, and the
-DataFrame jobs driven from the host through it give the references' answers.
+DataFrame jobs driven from the host through it give the references' answers
+(with Spark's numbers from the server, as `./lab compare` shows them), even
+when a worker is lost mid-query; `./lab bench`'s round trip is measured.
 
 Every client runs in a child process, as `./lab JOB --on connect` does: a
 Connect session switches pyspark into Connect mode for its whole process,
@@ -11,12 +13,16 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 import numpy as np
 import pytest
 
-from cluster import connect, settings
+from cluster import comparison, connect, lifecycle, settings, submit
+from jobs.dataframe import mllib
 from jobs.errors import JobError
+from jobs.report.equality import difference
 from jobs.runtime.connect import TOKEN_ENV
 from jobs.wordcount import Tokenizer, counter_reference, run
 from tests.dataframe.mllib_reference import FOLDS, cv_errors, lstsq, reference_rows
@@ -50,20 +56,6 @@ def client(url: str, token: str | None, timeout: float = 120) -> subprocess.Comp
     )
 
 
-def run_over_connect(cluster, job: str, options: dict, out) -> dict:
-    command = connect.job_command(job, {**options, "out": str(out), "quiet": True}, env=cluster.env)
-    done = subprocess.run(
-        command,
-        cwd=settings.ROOT,
-        env=connect.client_env(cluster.env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:] + "\n" + cluster.logs()
-    return json.loads((out / f"{job}.json").read_text())
-
-
 def test_the_url_is_loopback_with_the_token(cluster):
     host, port = connect.connect_address(cluster.env)
     assert host == "127.0.0.1"
@@ -90,9 +82,16 @@ def test_a_client_without_the_token_is_refused(cluster, token, refused):
 
 
 def test_wordcount_over_connect_equals_the_rdd_word_count(cluster, spark, tmp_path):
+    """As `./lab compare` runs it: Spark's numbers are the server's, for this client's session."""
     text = settings.ROOT / "data" / "peter_piper.txt"
     options = {"input": [str(text)], "top": 5, "lower": True}
-    remote = run_over_connect(cluster, "wordcount", options, tmp_path)
+    remote, _, _ = comparison.run_connect("wordcount", tmp_path, options, env=cluster.env)
+    metrics = remote["metrics"]
+    assert "error" not in metrics, metrics
+    # One job: words counted on each side of a shuffle (AQE may add a stage, never a job).
+    assert metrics["jobs"] >= 1, metrics
+    assert metrics["tasks"] >= 2, metrics
+    assert metrics["shuffle_write_bytes"] > 0, metrics
     tokenizer = Tokenizer(lower=True)
     local = run(spark, [str(text)], top=5, tokenizer=tokenizer)
     assert remote["api"] == "dataframe"
@@ -101,9 +100,15 @@ def test_wordcount_over_connect_equals_the_rdd_word_count(cluster, spark, tmp_pa
     assert [tuple(pair) for pair in remote["top"]] == local.top
 
 
-def test_mllib_over_connect_equals_numpy(cluster, wine_csv, tmp_path):
-    """Fits on the cluster's executors, driven through the server."""
-    remote = run_over_connect(cluster, "mllib", {"data": wine_csv, "folds": FOLDS}, tmp_path)
+def test_mllib_over_connect_equals_numpy_and_the_local_run(cluster, spark, wine_csv, tmp_path):
+    """Fits on the cluster's executors, driven through the server; equal to
+    the same job in a classic local session, as `./lab compare` checks it."""
+    remote, _, _ = comparison.run_connect(
+        "mllib", tmp_path, {"data": wine_csv, "folds": FOLDS}, env=cluster.env
+    )
+    local = mllib.to_json(mllib.run(spark, wine_csv, folds=FOLDS), mllib.DEFAULT_SPLIT)
+    assert difference("mllib", local, remote) is None
+    assert remote["metrics"].get("jobs", 0) > 1, remote["metrics"]
     x, y, is_test, _ = reference_rows(wine_csv)
     exact = lstsq(x[~is_test], y[~is_test])
     np.testing.assert_allclose(remote["fits"]["normal"]["raw_weights"], exact, rtol=1e-6)
@@ -124,3 +129,93 @@ def test_a_server_that_is_not_up_is_reported_with_what_to_run(cluster):
         JobError, match=r"^the Spark Connect server is not running: run `./lab up --connect`$"
     ):
         connect.connect_url(env)
+
+
+def test_bench_measures_a_connect_round_trip_beside_the_empty_job(cluster):
+    """`./lab bench --on cluster`'s host side, on a bench.json of the driver's shape."""
+    measured = {"timings": {"gd/empty_jobs": {"median": 0.5}}, "plan": {"iterations": 10}, "ratios": {}}
+    result = submit.with_connect_round_trip(measured, env=cluster.env)
+    trip = result["connect_round_trip"]
+    assert trip["queries"] == 15
+    assert 0 < trip["show_databases_seconds"] < 60, trip
+    assert 0 < trip["range_collect_seconds"] < 60, trip
+    assert result["ratios"]["connect_query_vs_empty_job"] == trip["range_collect_seconds"] / 0.05
+
+
+def _server_api(env: dict[str, str]) -> str:
+    """The Connect server application's REST API, through the master UI's proxy."""
+    apps = lifecycle.master_state(env)["activeapps"]
+    app = next(a["id"] for a in apps if a["name"] == "Spark Connect server")
+    return f"{lifecycle.master_ui(env)}/proxy/{app}/api/v1/applications/{app}"
+
+
+def _jobs_ended(api: str) -> int:
+    with urllib.request.urlopen(f"{api}/jobs?status=succeeded&status=failed", timeout=30) as response:
+        return len(json.load(response))
+
+
+def _worker_with_the_servers_executor(api: str, env: dict[str, str]) -> str:
+    """The worker container under the Connect server's active executor: the
+    executor's host, as the server's REST API names it, is one of the
+    worker's names or addresses on the cluster network."""
+    with urllib.request.urlopen(f"{api}/executors", timeout=30) as response:
+        hosts = {e["hostPort"].rsplit(":", 1)[0] for e in json.load(response) if e["id"] != "driver"}
+    for container in lifecycle.compose("ps", "-q", "worker", env=env, capture=True).stdout.split():
+        inspect = subprocess.run(["docker", "inspect", container], capture_output=True, text=True, check=True)
+        found = json.loads(inspect.stdout)[0]
+        names = {found["Config"]["Hostname"], found["Id"][:12]}
+        for network in found["NetworkSettings"]["Networks"].values():
+            names |= {
+                network.get("IPAddress"),
+                *(network.get("Aliases") or []),
+                *(network.get("DNSNames") or []),
+            }
+        if hosts & names:
+            return container
+    raise AssertionError(f"no worker container is the Connect server's executor host {sorted(hosts)}")
+
+
+def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_csv, tmp_path):
+    """The MLlib job over Connect; once the server has run a dozen of its
+    Spark jobs (the frames cached on its one executor, the fits under way,
+    many more to come: l-bfgs is a job per iteration), the worker under that
+    executor is killed. The server gets an executor on the other worker,
+    recomputes what was lost from its lineage, and the answers are the references'."""
+    api = _server_api(cluster.env)
+    before = _jobs_ended(api)
+    command = connect.job_command(
+        "mllib", {"data": wine_csv, "folds": FOLDS, "out": str(tmp_path), "quiet": True}, env=cluster.env
+    )
+    child = subprocess.Popen(
+        command,
+        cwd=settings.ROOT,
+        env=connect.client_env(cluster.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed = None
+    try:
+        deadline = time.monotonic() + 120
+        while killed is None and child.poll() is None and time.monotonic() < deadline:
+            if _jobs_ended(api) >= before + 12:
+                killed = _worker_with_the_servers_executor(api, cluster.env)
+                subprocess.run(
+                    ["docker", "kill", "--signal", "KILL", killed], check=True, capture_output=True
+                )
+            else:
+                time.sleep(0.2)  # polling the server's own account, not a readiness guess
+        _, stderr = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        lifecycle.resize(cluster.workers, env=cluster.env)
+    assert killed, "the job ended before a worker could be killed"
+    assert child.returncode == 0, stderr[-3000:] + "\n" + cluster.logs()
+    remote = json.loads((tmp_path / "mllib.json").read_text())
+    x, y, is_test, _ = reference_rows(wine_csv)
+    exact = lstsq(x[~is_test], y[~is_test])
+    np.testing.assert_allclose(remote["fits"]["normal"]["raw_weights"], exact, rtol=1e-6)
+    np.testing.assert_allclose(remote["fits"]["l-bfgs"]["raw_weights"], exact, rtol=1e-4)
+    np.testing.assert_allclose(remote["cv"]["mean_val_mse"], np.mean(cv_errors(wine_csv)), rtol=1e-7)

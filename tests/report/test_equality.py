@@ -82,3 +82,22 @@ def test_a_different_number_of_folds_is_a_difference_either_way():
     more["folds"].append({**copy.deepcopy(CV["folds"][0]), "fold": 3})
     assert difference("cv", CV, more).startswith("different parts: ['fold 3 train_mse', ")
     assert difference("cv", more, CV).startswith("different parts: ['fold 3 train_mse', ")
+
+
+MLLIB = {
+    "fits": {
+        "normal": {"raw_weights": [150.0, 0.06, -1.9], "train_mse": 0.56, "test_mse": 0.58},
+        "l-bfgs": {"raw_weights": [150.0, 0.06, -1.9], "train_mse": 0.56, "test_mse": 0.58},
+    },
+    "cv": {"mean_val_mse": 0.57},
+}
+
+
+def test_mllib_results_compare_each_solver_and_the_cv_error():
+    assert difference("mllib", MLLIB, copy.deepcopy(MLLIB)) is None
+    other = copy.deepcopy(MLLIB)
+    other["fits"]["l-bfgs"]["raw_weights"][2] *= 1 + 1e-6
+    assert difference("mllib", MLLIB, other).startswith("l-bfgs raw_weights: differs by 1e-06 relative")
+    other = copy.deepcopy(MLLIB)
+    other["cv"]["mean_val_mse"] *= 1.01
+    assert difference("mllib", MLLIB, other).startswith("cv mean_val_mse: differs by")
