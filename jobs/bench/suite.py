@@ -204,7 +204,9 @@ def cli_gd_timing(master: str, wine_csv: str, iterations: int, partitions: int) 
     with tempfile.TemporaryDirectory(prefix="sparklab-bench-cli-") as out:
         command = [sys.executable, "-m", "jobs", "gd", "--master", master, "--data", wine_csv]
         command += ["--iterations", str(iterations), "--partitions", str(partitions), "--out", out]
-        env = dict(os.environ)
+        # Its own JVM: under spark-submit this process's gateway variables would
+        # hand the child this very JVM (and "only one SparkContext" per JVM).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
         if master.startswith("spark://"):  # as many executors as the benchmark's own session
             env["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.cores.max={partitions} pyspark-shell"
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
