@@ -21,6 +21,7 @@ from pathlib import Path
 from invoke import Collection, Exit, Task, task
 
 from cluster import lifecycle, settings
+from cluster import notebook as notebook_service
 from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
 from jobs.options import JOB_HELP, job_parsers, to_argv
 from jobs.runtime.child import run_child
@@ -390,10 +391,10 @@ def submit(c, script, args="", on="cluster"):
 def notebook(c, stop=False):
     """Start JupyterLab on the cluster (each kernel a Spark driver); print its address with the token."""
     if stop:
-        lifecycle.stop_notebook()
+        notebook_service.stop()
         print("notebook: stopped (notebooks/ keeps your work)", file=sys.stderr)
         return
-    print(lifecycle.notebook())
+    print(notebook_service.start())
 
 
 @task(

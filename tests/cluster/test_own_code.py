@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from cluster import lifecycle, scripts, settings, submit
+from cluster import notebook as notebook_service
 from jobs import gd, wordcount
 from jobs.data.table import Split, load_table
 
@@ -64,9 +65,9 @@ def test_a_job_reads_an_input_from_outside_the_mounts(cluster, tmp_path):
 def notebook(cluster):
     """The notebook service in the test project, on any free port; stopped afterwards."""
     env = {**cluster.env, "SPARKLAB_NOTEBOOK_PORT": ""}
-    url = lifecycle.notebook(env)
+    url = notebook_service.start(env)
     yield env, url
-    lifecycle.stop_notebook(env)
+    notebook_service.stop(env)
 
 
 def status(url: str, headers: dict | None = None) -> int:
