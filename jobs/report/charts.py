@@ -34,15 +34,8 @@ def plot_gd(gd: dict, path: Path) -> Path:
     steps = np.arange(1, len(gd["train_mse"]) + 1)
     ax.plot(steps, gd["train_mse"], label="train MSE")
     ax.plot(steps, gd["test_mse"], label="test MSE", linestyle="--")
-    ax.set(
-        xlabel="iteration",
-        ylabel="mean squared error",
-        yscale="log",
-        title=f"Gradient descent, lr {gd['lr']} ({gd['n_train']} train / {gd['n_test']} test rows)",
-    )
-    ax.legend()
-    ax.grid(alpha=0.3)
-    return save_png(plt, fig, path)
+    title = f"Gradient descent, lr {gd['lr']} ({gd['n_train']} train / {gd['n_test']} test rows)"
+    return _save_loss_plot(plt, fig, ax, title, path)
 
 
 def plot_cv(cv: dict, path: Path) -> Path:
@@ -59,12 +52,13 @@ def plot_cv(cv: dict, path: Path) -> Path:
             color=line.get_color(),
             label=f"{label}: range over folds",
         )
-    ax.set(
-        xlabel="iteration",
-        ylabel="mean squared error",
-        yscale="log",
-        title=f"{cv['k']}-fold cross-validation, {cv['k']} models trained in one pass",
-    )
+    title = f"{cv['k']}-fold cross-validation, {cv['k']} models trained in one pass"
+    return _save_loss_plot(plt, fig, ax, title, path)
+
+
+def _save_loss_plot(plt, fig, ax, title: str, path: Path) -> Path:
+    """Losses against iterations, on a log scale (they fall by orders of magnitude)."""
+    ax.set(xlabel="iteration", ylabel="mean squared error", yscale="log", title=title)
     ax.legend()
     ax.grid(alpha=0.3)
     return save_png(plt, fig, path)
