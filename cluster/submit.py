@@ -28,7 +28,7 @@ from cluster.settings import (
 )
 from jobs.checks import check_out_dir
 from jobs.errors import JobError, Terminated
-from jobs.options import to_argv
+from jobs.options import job_parsers, to_argv
 from jobs.report.files import new_run_id, write_json_atomic
 from jobs.runtime.child import wait_passing_signals
 from jobs.runtime.standalone import alive_workers
@@ -71,6 +71,8 @@ def submit(
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
     wordcount = job == "wordcount"
+    if wordcount:  # the parser's default (the article's corpus) when none is given
+        options["input"] = options.get("input") or job_parsers()["wordcount"].get_default("input")
     given = expand_inputs(options["input"]) if wordcount else [wine_csv(options.get("data"))]
     # Inputs outside the mounts are copied in for this run (cluster.inputs).
     with staged(given, run_id, env) as paths:

@@ -56,3 +56,10 @@ def test_an_out_that_is_a_file_is_refused_before_the_work_on_the_cluster(cluster
     taken.write_text("not a directory")
     with pytest.raises(JobError, match=rf"^--out {taken}: is a file, not a directory$"):
         submit.submit("gd", {"iterations": 3, "out": str(taken)}, env=cluster.env, echo=False)
+
+
+def test_word_count_on_the_cluster_defaults_to_the_articles_corpus(cluster, tmp_path):
+    path = submit.submit("wordcount", {}, out=tmp_path, env=cluster.env, echo=False)
+    payload = json.loads(path.read_text())
+    assert payload["files"] == ["/sparklab/data/peter_piper.txt"]
+    assert payload["counts"]["peck"] == 5
