@@ -25,6 +25,7 @@ from cluster import notebook as notebook_service
 from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
 from jobs.options import JOB_HELP, job_parsers, to_argv
 from jobs.runtime.child import run_child
+from jobs.runtime.session import JVM_OPTIONS_ENV
 
 ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
@@ -73,7 +74,8 @@ def run_job(c, job: str, on: str, options: dict) -> Path | None:
     # The job's own parser checks every value first, the same way on both runtimes.
     job_parsers()[job].parse_args(to_argv(options))
     if on == "local":
-        code = run_child([sys.executable, "-m", "jobs", job, *to_argv(options)])
+        env = os.environ | {JVM_OPTIONS_ENV: settings.setting(JVM_OPTIONS_ENV)}  # .env's, as on the cluster
+        code = run_child([sys.executable, "-m", "jobs", job, *to_argv(options)], env=env)
         if code:
             raise Exit(code=code)  # the job said why, in one line
         return None

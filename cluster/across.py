@@ -47,9 +47,12 @@ def address(value: str, what: str = "--advertise") -> str:
         raise ClusterError(f"{what} {value!r}: give an IP address of the host (e.g. 192.168.1.20)") from None
 
 
+HOST_PREFIX = "sparklab-"
+
+
 def host_name(addr: str) -> str:
     """The name Spark knows a host's worker and executors by."""
-    return "sparklab-" + re.sub(r"[^0-9a-zA-Z]+", "-", addr).strip("-")
+    return HOST_PREFIX + re.sub(r"[^0-9a-zA-Z]+", "-", addr).strip("-")
 
 
 def master_address(url: str) -> str:

@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -106,8 +107,12 @@ def service_entries(*args: str, env: dict[str, str] | None = None) -> list[dict]
 
 def running_services(env: dict[str, str] | None = None) -> dict[str, int]:
     """Service name -> running containers, for this compose project."""
+    return _count_services(service_entries("--status", "running", env=env))
+
+
+def _count_services(entries: list[dict]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for entry in service_entries("--status", "running", env=env):
+    for entry in entries:
         counts[entry["Service"]] = counts.get(entry["Service"], 0) + 1
     return counts
 
@@ -118,7 +123,8 @@ def require_running(env: dict[str, str] | None = None) -> None:
     A lost driver container (it holds no state) is started again here; the
     restart policy brings it back after a crash, this after a `docker kill`.
     """
-    services = running_services(env)
+    entries = service_entries("--status", "running", env=env)
+    services = _count_services(entries)
     if not services:
         raise ClusterError("the cluster is not running: run `./lab up`")
     missing = [name for name in ("master", "worker") if not services.get(name)]
@@ -130,6 +136,39 @@ def require_running(env: dict[str, str] | None = None) -> None:
     if not services.get("driver"):
         print("lab: the driver container was not running; starting it again", file=sys.stderr)
         compose("up", "-d", "--wait", "--no-recreate", "driver", env=env)
+    if _published_beyond_loopback(entries, "master"):  # `./lab up --advertise`: hosts may join
+        probe_hosts_that_joined(env)
+
+
+def _published_beyond_loopback(entries: list[dict], service: str) -> bool:
+    return any(
+        publisher.get("PublishedPort") and publisher.get("URL") not in ("127.0.0.1", "::1", "")
+        for entry in entries
+        if entry["Service"] == service
+        for publisher in entry.get("Publishers") or []
+    )
+
+
+def probe_hosts_that_joined(env: dict[str, str] | None = None) -> dict | None:
+    """Across machines: before the first job after another host's worker
+    joined (`./lab join` there), run the version probe on every host's
+    executors; a host whose image carries other pins stops the job with one
+    line naming it. Each set of hosts' workers is probed once; returns the
+    probe's result, or None when there was nothing new to probe."""
+    from cluster.across import HOST_PREFIX
+
+    env = env or compose_env()
+    joined = sorted(w["id"] for w in alive_workers(master_state(env)) if w["host"].startswith(HOST_PREFIX))
+    project = env.get("COMPOSE_PROJECT_NAME", "sparklab")
+    record = Path(tempfile.gettempdir()) / f"sparklab-probed-{project}.json"
+    if len(joined) < 2 or (record.is_file() and json.loads(record.read_text()) == joined):
+        return None  # one host alone was probed by `./lab up`
+    print(f"lab: {len(joined)} hosts' workers, new since the last version probe: probing", file=sys.stderr)
+    result = probe(env=env)
+    staged = record.with_suffix(".partial")
+    staged.write_text(json.dumps(joined))
+    staged.replace(record)
+    return result
 
 
 def up(
@@ -267,5 +306,7 @@ def probe(env: dict[str, str] | None = None) -> dict:
     """Run one task on every executor; stop if any node's versions differ from the driver's."""
     done = exec_driver(["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL], env=env)
     if done.returncode != 0:
-        raise ClusterError((done.stderr.strip().splitlines() or ["probe failed"])[-1])
+        said = done.stderr.strip().splitlines() or ["probe failed"]
+        # A mismatch is the news; the summary line after it is not.
+        raise ClusterError(next((line for line in said if "version mismatch" in line), said[-1]))
     return json.loads(done.stdout.strip().splitlines()[-1])

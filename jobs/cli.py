@@ -150,6 +150,8 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
         "fit_seconds": fit_seconds,
         "fit_per_iteration_seconds": fit_seconds / args.iterations,
         "empty_job_seconds": empty_job_seconds(sc, data.blocks.getNumPartitions()),
+        # What these times paid for (the cluster's default; local[*] has no RPC to encrypt).
+        "rpc_encrypted": sc.getConf().get("spark.network.crypto.enabled", "false").lower() == "true",
     }
     return {
         **to_json(result),

@@ -62,6 +62,10 @@ write_conf() {
     # (spark://HOST_A:7077 across machines), not at the name the master
     # calls itself on its private network.
     echo "spark.worker.preferConfiguredMasterAddress true"
+    if [ -n "${SPARKLAB_JVM_OPTS:-}" ]; then  # .env says why
+      echo "spark.driver.extraJavaOptions $SPARKLAB_JVM_OPTS"
+      echo "spark.executor.extraJavaOptions $SPARKLAB_JVM_OPTS"
+    fi
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
     # One task slot per executor: applications share a worker's slots.
     echo "spark.executor.cores 1"

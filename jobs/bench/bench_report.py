@@ -31,6 +31,12 @@ EXPLAIN = {
     "rows back) takes {v:.2f}x an empty classic Spark job from the driver container, the scheduling "
     "floor: a thin client pays this per query, so a loop of small queries suits it even less than "
     "a loop of small jobs.",
+    "encrypted_vs_plain_empty_job": "On the cluster, one empty job with RPC and block transfers encrypted "
+    "(AES-GCM) and shuffle/spill files encrypted costs {v:.2f}x the same job with them off: two "
+    "`./lab gd` runs, one after the other, each with its own executors.",
+    "encrypted_vs_plain_fit": "The same for the GD fit's time per iteration: {v:.2f}x. Its messages are "
+    "small (a task, the weights, one partial sum back per task): the cipher's cost is a small share of "
+    "the round trips themselves.",
     "sequential_fits_vs_cv": "Fitting the k models one after another costs {v:.1f}x the one-pass CV.",
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "
@@ -83,6 +89,16 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
             f"{trip['range_collect_seconds'] * 1000:.1f} ms, `SHOW DATABASES` (no Spark job) "
             f"{trip['show_databases_seconds'] * 1000:.1f} ms; one empty Spark job from the driver "
             f"{trip['empty_job_seconds'] * 1000:.1f} ms."
+        )
+    cost = result.get("encryption_cost")
+    if cost:
+        on, off = cost["on"], cost["off"]
+        fit_ms = [t["fit_per_iteration_seconds"] * 1000 for t in (on, off)]
+        empty_ms = [t["empty_job_seconds"] * 1000 for t in (on, off)]
+        lines.append(
+            f"\nEncryption's cost (`./lab gd`, {plan['iterations']} iterations, on / off): "
+            f"{fit_ms[0]:.1f} / {fit_ms[1]:.1f} ms per fit iteration, {empty_ms[0]:.1f} / {empty_ms[1]:.1f} "
+            f"ms per empty job, {on['load_seconds']:.2f} / {off['load_seconds']:.2f} s to load."
         )
     rows = result["ratios"].get("gd_4e6_vs_numpy_rows")
     if rows:

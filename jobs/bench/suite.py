@@ -184,6 +184,11 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
     say("the command line's own gd job on this runtime, beside the benchmark's fit")
     cli = cli_gd_timing(sc.master, wine_csv, it, partitions)
     ratios["cli_fit_vs_bench_fit"] = cli["fit_per_iteration_seconds"] / (measured.median("gd/sparklab") / it)
+    encryption = None
+    if sc.master.startswith("spark://"):
+        say("the same gd with the cluster's RPC and io encryption the other way round")
+        encryption = encryption_cost(sc, cli, wine_csv, it, partitions)
+        ratios |= encryption_ratios(encryption)
     return {
         "machine": machine(spark),
         "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
@@ -194,21 +199,59 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         "scaling_left_out": scaling_left_out,
         "ratios": ratios,
         "cli_gd_timing": cli,
+        "encryption_cost": encryption,
     }
 
 
-def cli_gd_timing(master: str, wine_csv: str, iterations: int, partitions: int) -> dict:
+# What SPARKLAB_ENCRYPTION turns on in every daemon, executor and driver
+# (cluster/images/entrypoint.sh). An application may turn them off for
+# itself: its executors take spark.network.* from it at launch, and the
+# daemons still accept its SASL-authenticated, unencrypted connections.
+ENCRYPTION_ON = {
+    "spark.network.crypto.enabled": "true",
+    "spark.network.crypto.cipher": "AES/GCM/NoPadding",
+    "spark.io.encryption.enabled": "true",
+}
+ENCRYPTION_OFF = {"spark.network.crypto.enabled": "false", "spark.io.encryption.enabled": "false"}
+
+
+def encryption_cost(sc, configured: dict, wine_csv: str, iterations: int, partitions: int) -> dict:
+    """The command line's gd (`configured`: as the cluster is set up) beside
+    the same run with encryption the other way round: both own JVMs and
+    executors, one after the other in this run."""
+    on = sc.getConf().get("spark.network.crypto.enabled", "false").lower() == "true"
+    flipped = ENCRYPTION_OFF if on else ENCRYPTION_ON
+    other = cli_gd_timing(sc.master, wine_csv, iterations, partitions, flipped)
+    return {"on": configured, "off": other} if on else {"on": other, "off": configured}
+
+
+def encryption_ratios(cost: dict) -> dict:
+    on, off = cost["on"], cost["off"]
+    return {
+        "encrypted_vs_plain_empty_job": on["empty_job_seconds"] / off["empty_job_seconds"],
+        "encrypted_vs_plain_fit": on["fit_per_iteration_seconds"] / off["fit_per_iteration_seconds"],
+    }
+
+
+def cli_gd_timing(
+    master: str, wine_csv: str, iterations: int, partitions: int, conf: dict[str, str] | None = None
+) -> dict:
     """`python -m jobs gd` as a user runs it (its own session: UI on for its
-    metrics, progress lines, event log on the cluster), on the same runtime;
-    its own account of load, fit and an empty job (the result's `timing`)."""
+    metrics, progress lines, event log on the cluster), on the same runtime,
+    with `conf` on top; its own account of load, fit and an empty job (the
+    result's `timing`)."""
     with tempfile.TemporaryDirectory(prefix="sparklab-bench-cli-") as out:
         command = [sys.executable, "-m", "jobs", "gd", "--master", master, "--data", wine_csv]
         command += ["--iterations", str(iterations), "--partitions", str(partitions), "--out", out]
         # Its own JVM: under spark-submit this process's gateway variables would
         # hand the child this very JVM (and "only one SparkContext" per JVM).
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+        conf = dict(conf or {})
         if master.startswith("spark://"):  # as many executors as the benchmark's own session
-            env["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.cores.max={partitions} pyspark-shell"
+            conf["spark.cores.max"] = str(partitions)
+        if conf:
+            flags = " ".join(f"--conf {key}={value}" for key, value in conf.items())
+            env["PYSPARK_SUBMIT_ARGS"] = f"{flags} pyspark-shell"
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"gd on {master} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")

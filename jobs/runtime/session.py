@@ -40,6 +40,17 @@ BASE_CONF: dict[str, str] = {
 }
 
 
+# The local JVM's options, as on the cluster: the client compiler only and
+# the serial collector (.env's SPARKLAB_JVM_OPTS says why; `./lab` passes
+# its value on, this is the fallback for `python -m jobs` on its own).
+JVM_OPTIONS_ENV = "SPARKLAB_JVM_OPTS"
+DEFAULT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def local_jvm_options() -> str:
+    return os.environ.get(JVM_OPTIONS_ENV, DEFAULT_JVM_OPTIONS).strip()
+
+
 def master_from_env() -> str:
     return os.environ.get("SPARKLAB_MASTER", DEFAULT_MASTER)
 
@@ -123,6 +134,9 @@ def build_session(
         # not whatever `python3` is first on PATH; SparkContext reads this
         # variable, not a conf key.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        # Taken when this call starts the JVM (under spark-submit it runs already).
+        if local_jvm_options():
+            settings["spark.driver.extraJavaOptions"] = local_jvm_options()
     run = os.environ.get("SPARKLAB_RUN")
     if run:  # set by `./lab` on the cluster: `./lab stop APP_ID` finds the run by it
         app_name = f"{app_name} [run {run}]"

@@ -55,3 +55,18 @@ def test_join_points_the_worker_at_the_remote_master():
     env = across.advertise_env({}, "10.252.3.1", ["10.251.3.1"], join="spark://10.251.3.1:7077")
     spec = json.loads(across.host_file(env).read_text())
     assert spec["services"]["worker"]["command"] == ["worker", "spark://10.251.3.1:7077"]
+
+
+def test_only_a_master_published_beyond_loopback_means_hosts_may_join():
+    from cluster.lifecycle import _published_beyond_loopback
+
+    def master(*publishers):
+        return [{"Service": "master", "Publishers": list(publishers)}]
+
+    loopback = {"URL": "127.0.0.1", "TargetPort": 8080, "PublishedPort": 8080}
+    advertised = {"URL": "10.251.3.1", "TargetPort": 7077, "PublishedPort": 7077}
+    unpublished = {"URL": "", "TargetPort": 7077, "PublishedPort": 0}
+    assert not _published_beyond_loopback(master(loopback, unpublished), "master")
+    assert _published_beyond_loopback(master(loopback, advertised), "master")
+    assert not _published_beyond_loopback([{"Service": "worker", "Publishers": [advertised]}], "master")
+    assert not _published_beyond_loopback([{"Service": "master", "Publishers": None}], "master")

@@ -61,8 +61,15 @@ def test_a_job_runs_on_both_hosts_and_a_wrong_secret_never_registers(two_hosts, 
 
     wrong = tmp_path / "wrong.secret"
     wrong.write_text(uuid.uuid4().hex + "\n")
+    wrong_env = across.advertise_env(env_b | {across.SECRET_FILE_ENV: str(wrong)}, addr_b, [addr_a])
     with pytest.raises(ClusterError) as refused:
-        across.join(master, advertise=addr_b, env=env_b | {across.SECRET_FILE_ENV: str(wrong)}, timeout=30)
+        try:
+            across.join(master, advertise=addr_b, env=env_b | {across.SECRET_FILE_ENV: str(wrong)}, timeout=30)
+        except ClusterError:
+            raise
+        else:  # what the worker saw, and the master's view, to find out why
+            logs = lifecycle.compose("logs", "--no-color", "worker", env=wrong_env, capture=True, check=False)
+            print(f"master: {lifecycle.master_state(env_a)}\nworker:\n{logs.stdout[-8000:]}")
     print(f"\nwrong secret: {refused.value}")
     assert "\n" not in str(refused.value)
     assert "did not register" in str(refused.value)
@@ -71,6 +78,12 @@ def test_a_job_runs_on_both_hosts_and_a_wrong_secret_never_registers(two_hosts, 
 
     assert across.join(master, advertise=addr_b, env=env_b, timeout=150) == across.host_name(addr_b)
     lifecycle.wait_for_workers(2, env=env_a)
+    # Before the first job on the joined host: the version probe on both hosts' executors.
+    probed = lifecycle.probe_hosts_that_joined(env_a)
+    assert probed is not None, "a host joined, yet nothing was probed"
+    assert probed["mismatches"] == [], probed
+    assert set(probed["nodes"]) == {across.host_name(addr_a), across.host_name(addr_b)}, probed
+    assert lifecycle.probe_hosts_that_joined(env_a) is None, "the same hosts are probed once"
 
     path = submit.submit("wordcount", {"input": [str(PEPER)], "top": 5}, out=tmp_path, env=env_a, echo=False)
     remote = json.loads(path.read_text())

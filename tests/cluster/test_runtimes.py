@@ -261,6 +261,11 @@ def test_bench_runs_on_the_cluster_and_the_host_draws_its_report(cluster, tmp_pa
     for name, value in result["ratios"].items():
         if not name.endswith("_rows"):
             assert value > 0, name
+    cost = result["encryption_cost"]  # the two command-line runs, encryption on and off
+    assert (cost["on"]["rpc_encrypted"], cost["off"]["rpc_encrypted"]) == (True, False), cost
+    assert min(cost["on"]["fit_seconds"], cost["off"]["fit_seconds"]) > 0, cost
+    assert result["ratios"]["encrypted_vs_plain_fit"] > 0
     assert f"{cluster.workers} executors of" in report.read_text()
+    assert "Encryption's cost (`./lab gd`" in report.read_text()
     assert (out / "bench_times.png").stat().st_size > 0
     assert not list(tmp_path.glob(".*partial")), "the staging directory was left behind"

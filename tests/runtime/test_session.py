@@ -1,4 +1,4 @@
-"""jobs.runtime.session.executor_modules: what is zipped for the executors (no Spark)."""
+"""jobs.runtime.session: what is zipped for the executors (no Spark), and the local JVM's options."""
 
 import ast
 from pathlib import Path
@@ -92,3 +92,18 @@ def test_what_the_executors_get_imports_only_what_they_get():
 )
 def test_megabytes_reads_jvm_memory_settings(size, mb):
     assert megabytes(size) == mb
+
+
+def test_the_local_jvm_options_default_to_the_clusters():
+    from cluster.settings import dotenv
+    from jobs.runtime.session import DEFAULT_JVM_OPTIONS, JVM_OPTIONS_ENV
+
+    assert dotenv()[JVM_OPTIONS_ENV] == DEFAULT_JVM_OPTIONS
+
+
+def test_the_local_jvm_runs_with_them(spark):
+    from jobs.runtime.session import local_jvm_options
+
+    bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = list(bean.getInputArguments())
+    assert set(local_jvm_options().split()) <= set(arguments), arguments
