@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -152,21 +153,35 @@ def join(
     images.check_versions(tag)  # this image carries exactly this checkout's pins
     env.setdefault("SPARKLAB_IMAGE", tag)
     print(f"join: starting a worker on {env[ADVERTISE_ENV]} for {master} (image {tag})", file=sys.stderr)
-    done = lifecycle.compose(
-        "up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--no-deps", "worker",
-        env=env, check=False, capture=True,
-    )  # fmt: skip
-    if done.returncode != 0:
+    lifecycle.compose("up", "-d", "--no-deps", "worker", env=env, capture=True)
+    # Registered is what the worker itself says (its healthcheck, asked here,
+    # not Compose's view of it); a refused secret shows in its log at its
+    # first attempt, so that ends the wait at once.
+    deadline = time.monotonic() + timeout
+    while True:
+        check = ["exec", "-T", "worker", "python", "/opt/sparklab/healthcheck.py", "worker"]
+        if lifecycle.compose(*check, env=env, check=False, capture=True).returncode == 0:
+            return host_name(env[ADVERTISE_ENV])
         logs = lifecycle.compose("logs", "--no-color", "worker", env=env, check=False, capture=True).stdout
-        lifecycle.compose("rm", "--stop", "--force", "worker", env=env, check=False, capture=True)
-        auth = re.search(r"auth|sasl|mismatch", logs, re.IGNORECASE)
-        why = (
-            "the master refused its authentication: is cluster/secret/spark.secret host A's?"
-            if auth
-            else f"can it reach {master_host} ports 7077-7079, and host A reach {env[ADVERTISE_ENV]}:7081?"
+        refused = AUTH_REFUSED.search(logs)
+        if refused or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    lifecycle.compose("rm", "--stop", "--force", "worker", env=env, check=False, capture=True)
+    if refused:
+        raise ClusterError(
+            f"the worker did not register with {master}: the master refused its authentication "
+            "(is cluster/secret/spark.secret host A's?)"
         )
-        raise ClusterError(f"the worker did not register with {master} within {timeout:.0f} s ({why})")
-    return host_name(env[ADVERTISE_ENV])
+    raise ClusterError(
+        f"the worker did not register with {master} within {timeout:.0f} s (can it reach {master_host} "
+        f"ports 7077-7079, and host A reach {env[ADVERTISE_ENV]}:7081?)"
+    )
+
+
+# What a worker logs when the master refuses its secret: the AES-based
+# handshake fails, the SASL fallback fails too, the connection is dropped.
+AUTH_REFUSED = re.compile(r"New auth protocol failed.*?Failed to connect to master", re.DOTALL)
 
 
 def save_images(path: Path) -> Path:

@@ -109,3 +109,20 @@ def test_an_unknown_runtime_is_refused():
         tasks.run_job(MockContext(), "gd", "mars", {})
     assert exit_.value.code == 2
     assert exit_.value.message == "--on must be local, cluster or connect, not 'mars'"
+
+
+@pytest.mark.parametrize(
+    ("codes", "combined"),
+    [
+        ((0, 0), 0),
+        ((1, 0), 1),
+        ((0, 1), 1),
+        ((2, 1), 2),  # the first failure's code
+        ((5, 0), 0),  # `-k` matched tests on one side only
+        ((0, 5), 0),
+        ((5, 1), 1),
+        ((5, 5), 5),  # nothing matched anywhere
+    ],
+)
+def test_the_two_test_runs_give_one_exit_code(codes, combined):
+    assert tasks.combined_exit_code(*codes) == combined

@@ -70,3 +70,16 @@ def test_only_a_master_published_beyond_loopback_means_hosts_may_join():
     assert _published_beyond_loopback(master(loopback, advertised), "master")
     assert not _published_beyond_loopback([{"Service": "worker", "Publishers": [advertised]}], "master")
     assert not _published_beyond_loopback([{"Service": "master", "Publishers": None}], "master")
+
+
+def test_a_refused_secret_is_told_from_the_workers_log():
+    refused = (
+        "INFO Worker: Connecting to master 10.251.3.1:7077...\n"
+        "INFO AuthClientBootstrap: New auth protocol failed, trying SASL.\n"
+        "ERROR TransportClientFactory: Exception while bootstrapping client after 14 ms\n"
+        "WARN Worker: Failed to connect to master 10.251.3.1:7077\n"
+    )
+    assert across.AUTH_REFUSED.search(refused)
+    unreachable = "INFO Worker: Connecting to master 10.251.3.1:7077...\nWARN Worker: Failed to connect"
+    assert not across.AUTH_REFUSED.search(unreachable)
+    assert not across.AUTH_REFUSED.search("INFO SecurityManager: authentication enabled; ui acls disabled")

@@ -61,18 +61,12 @@ def test_a_job_runs_on_both_hosts_and_a_wrong_secret_never_registers(two_hosts, 
 
     wrong = tmp_path / "wrong.secret"
     wrong.write_text(uuid.uuid4().hex + "\n")
-    wrong_env = across.advertise_env(env_b | {across.SECRET_FILE_ENV: str(wrong)}, addr_b, [addr_a])
     with pytest.raises(ClusterError) as refused:
-        try:
-            across.join(master, advertise=addr_b, env=env_b | {across.SECRET_FILE_ENV: str(wrong)}, timeout=30)
-        except ClusterError:
-            raise
-        else:  # what the worker saw, and the master's view, to find out why
-            logs = lifecycle.compose("logs", "--no-color", "worker", env=wrong_env, capture=True, check=False)
-            print(f"master: {lifecycle.master_state(env_a)}\nworker:\n{logs.stdout[-8000:]}")
+        across.join(master, advertise=addr_b, env=env_b | {across.SECRET_FILE_ENV: str(wrong)}, timeout=60)
     print(f"\nwrong secret: {refused.value}")
     assert "\n" not in str(refused.value)
     assert "did not register" in str(refused.value)
+    assert "refused its authentication" in str(refused.value)  # said at once, not after the 60 s
     hosts = [w["host"] for w in alive_workers(lifecycle.master_state(env_a))]
     assert hosts == [across.host_name(addr_a)], hosts
 
