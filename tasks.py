@@ -208,7 +208,7 @@ def demo(c, workers=None, local_only=False):
 )
 def test(c, k=None, cluster=False, no_cluster=False):
     """Run the whole test suite (cluster tests included), then ruff."""
-    pytest = [PY, "-m", "pytest", *(["-k", k] if k else [])]
+    pytest = [sys.executable, "-m", "pytest", *(["-k", k] if k else [])]
     if cluster or no_cluster:
         marker = "cluster" if cluster else "not cluster"
         code = c.run(shlex.join([*pytest, "-m", marker]), warn=True, pty=False).exited
