@@ -187,7 +187,7 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
     encryption = None
     if sc.master.startswith("spark://"):
         say("the same gd with the cluster's RPC and io encryption the other way round")
-        encryption = encryption_cost(sc, cli, wine_csv, it, partitions)
+        encryption = encryption_cost(sc.master, cli, wine_csv, it, partitions)
         ratios |= encryption_ratios(encryption)
     return {
         "machine": machine(spark),
@@ -215,13 +215,13 @@ ENCRYPTION_ON = {
 ENCRYPTION_OFF = {"spark.network.crypto.enabled": "false", "spark.io.encryption.enabled": "false"}
 
 
-def encryption_cost(sc, configured: dict, wine_csv: str, iterations: int, partitions: int) -> dict:
-    """The command line's gd (`configured`: as the cluster is set up) beside
-    the same run with encryption the other way round: both own JVMs and
-    executors, one after the other in this run."""
-    on = sc.getConf().get("spark.network.crypto.enabled", "false").lower() == "true"
+def encryption_cost(master: str, configured: dict, wine_csv: str, iterations: int, partitions: int) -> dict:
+    """The command line's gd (`configured`: as the cluster is set up, which its
+    `rpc_encrypted` says) beside the same run with encryption the other way
+    round: both own JVMs and executors, one after the other in this run."""
+    on = configured["rpc_encrypted"]
     flipped = ENCRYPTION_OFF if on else ENCRYPTION_ON
-    other = cli_gd_timing(sc.master, wine_csv, iterations, partitions, flipped)
+    other = cli_gd_timing(master, wine_csv, iterations, partitions, flipped)
     return {"on": configured, "off": other} if on else {"on": other, "off": configured}
 
 
