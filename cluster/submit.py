@@ -59,42 +59,60 @@ def submit(
     on_line: Callable[[str], None] | None = None,
 ) -> Path:
     """Run a job with spark-submit in the driver container; copy its JSON to `out` on the host."""
+    return submit_all([(job, options)], out=out, env=env, echo=echo, on_line=on_line)[0]
+
+
+def submit_all(
+    runs: list[tuple[str, dict]],
+    *,
+    out: Path | None = None,
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+    on_line: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Run jobs one after the other in ONE application (`python -m jobs A --then
+    B`): one spark-submit in the driver container; each JSON copied to `out`
+    (or the job's own --out) on the host. Returns their paths, in order."""
     from cluster.inputs import staged
     from jobs.data.paths import expand_inputs, wine_csv
 
     require_running(env)
-    options = dict(options)
-    options.pop("master", None)
-    out = options.pop("out", None) or out
-    if out is not None:  # the host's copy of the result: refused before the work, not after
-        check_out_dir(Path(out))
     run_id = new_run_id()
     inside = f"{CONTAINER_RESULTS}/{run_id}"
-    wordcount = job == "wordcount"
-    if wordcount:  # the parser's default (the article's corpus) when none is given
-        options["input"] = options.get("input") or job_parsers()["wordcount"].get_default("input")
-    given = expand_inputs(options["input"]) if wordcount else [wine_csv(options.get("data"))]
+    jobs, given, host_outs = [], [], []
+    for index, (job, options) in enumerate(runs):
+        options = dict(options)
+        options.pop("master", None)
+        host_out = Path(options.pop("out", None) or out or ROOT / "results" / run_id)
+        check_out_dir(host_out)  # the host's copy of the result: refused before the work, not after
+        if job == "wordcount":  # the parser's default (the article's corpus) when none is given
+            paths = expand_inputs(options.get("input") or job_parsers()["wordcount"].get_default("input"))
+        else:
+            paths = [wine_csv(options.get("data"))]
+        # Each job writes in a directory of its own in the driver: two of the same job may run.
+        jobs.append((job, options, f"{inside}/{index}", len(given), len(paths)))
+        given += paths
+        host_outs.append(host_out)
     # Inputs outside the mounts are copied in for this run (cluster.inputs).
-    with staged(given, run_id, env) as paths:
-        options["input" if wordcount else "data"] = paths if wordcount else paths[0]
-        command = [
-            *submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env),
-            job,
-            "--master",
-            MASTER_URL,
-            "--out",
-            inside,
-            *to_argv(options),
-        ]
+    with staged(given, run_id, env) as mapped:
+        command = [*submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env)]
+        for index, (job, options, job_inside, first, count) in enumerate(jobs):
+            paths = mapped[first : first + count]
+            options["input" if job == "wordcount" else "data"] = paths if job == "wordcount" else paths[0]
+            then = ["--then"] if index else []
+            command += [*then, job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)]
         code, lines = spark_submit(command, run=run_id, env=env, echo=echo, on_line=on_line)
     raise_if_interrupted(code)
     if code != 0:
-        said = [line for line in lines if line.startswith(f"sparklab {job}: ")]
-        raise JobError(said[-1].split(": ", 1)[1] if said else f"{job} failed on the cluster (exit {code})")
-    out = Path(out or ROOT / "results" / run_id)
-    out.mkdir(parents=True, exist_ok=True)
-    compose("cp", f"driver:{inside}/{job}.json", str(out / f"{job}.json"), env=env, capture=True)
-    return out / f"{job}.json"
+        said = [line for line in lines if any(line.startswith(f"sparklab {job}: ") for job, *_ in jobs)]
+        what = " then ".join(job for job, *_ in jobs)
+        raise JobError(said[-1].split(": ", 1)[1] if said else f"{what} failed on the cluster (exit {code})")
+    results = []
+    for (job, _, job_inside, _, _), host_out in zip(jobs, host_outs, strict=True):
+        host_out.mkdir(parents=True, exist_ok=True)
+        compose("cp", f"driver:{job_inside}/{job}.json", str(host_out / f"{job}.json"), env=env, capture=True)
+        results.append(host_out / f"{job}.json")
+    return results
 
 
 def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path:

@@ -16,7 +16,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,8 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
         # What these times paid for (the cluster's default; local[*] has no RPC to encrypt).
         "rpc_encrypted": sc.getConf().get("spark.network.crypto.enabled", "false").lower() == "true",
     }
+    # The next job of the same application (--then) gets the executors' memory back.
+    data.blocks.unpersist()
     return {
         **to_json(result),
         **_data_json(data, split),
@@ -196,36 +198,87 @@ RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
 }
 
 
+THEN = "--then"  # `python -m jobs gd ... --then cv ...`: several jobs, one application
+
+
+def split_runs(argv: list[str]) -> list[list[str]]:
+    """The command line cut at each `--then`: one job's arguments each."""
+    runs: list[list[str]] = [[]]
+    for word in argv:
+        if word == THEN:
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return runs
+
+
+def one_master(runs: list[argparse.Namespace]) -> str:
+    """The master of every job in the command (they share one application)."""
+    given = {args.master for args in runs if args.master}
+    if len(given) > 1:
+        raise JobError(f"jobs joined by {THEN} share one application: give one --master, not {sorted(given)}")
+    return given.pop() if given else master_from_env()
+
+
 def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """Run one parsed job end to end; returns where its JSON went and the JSON."""
-    check_arguments(args)
-    master = args.master or master_from_env()
+    return next(iter(execute_all([args])))
+
+
+def execute_all(
+    runs: list[argparse.Namespace], on_start: Callable[[str], None] = lambda job: None
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Run the parsed jobs one after the other in ONE Spark application (one
+    session start, as a notebook would), each job's JSON written as it ends.
+
+    Every job is checked before the JVM starts. Each JSON's metrics are that
+    job's own (the application's jobs after the previous one's), its app_id
+    the shared one. `on_start(job)` is told which job's turn it is (checks too).
+    """
+    for args in runs:
+        on_start(args.job)
+        check_arguments(args)
+    master = one_master(runs)
     connect = is_connect_url(master)
-    spark = connect_session(master) if connect else build_session(master, f"sparklab-{args.job}")
+    name = "sparklab-" + "+".join(args.job for args in runs)
+    spark = connect_session(master) if connect else build_session(master, name)
     try:
-        started = time.perf_counter()
-        payload = RUNNERS[args.job](spark, args)
-        seconds = time.perf_counter() - started
-        payload = {
-            "job": args.job,
-            "master": redact(master),
-            "app_id": spark.conf.get("spark.app.id") if connect else spark.sparkContext.applicationId,
-            # Over Connect, the server's jobs for this client carry it in their tags.
-            **({"session_id": spark.session_id} if connect else {}),
-            "spark_version": spark.version,
-            "python": platform.python_version(),
-            # Over Connect, no SparkContext here: the data's own partitioning.
-            "partitions": args.partitions or (None if connect else spark.sparkContext.defaultParallelism),
-            "seconds": seconds,
-            **payload,
-            "metrics": {"error": "metrics unavailable over Spark Connect (no SparkContext in the client)"}
-            if connect
-            else spark_metrics(spark),
-        }
+        for args in runs:
+            on_start(args.job)
+            before = None if connect else last_job_id(spark)
+            started = time.perf_counter()
+            payload = RUNNERS[args.job](spark, args)
+            seconds = time.perf_counter() - started
+            payload = {
+                "job": args.job,
+                "master": redact(master),
+                "app_id": spark.conf.get("spark.app.id") if connect else spark.sparkContext.applicationId,
+                # Over Connect, the server's jobs for this client carry it in their tags.
+                **({"session_id": spark.session_id} if connect else {}),
+                "spark_version": spark.version,
+                "python": platform.python_version(),
+                # Over Connect, no SparkContext here: the data's own partitioning.
+                "partitions": args.partitions or (None if connect else spark.sparkContext.defaultParallelism),
+                "seconds": seconds,
+                **payload,
+                "metrics": {"error": "metrics unavailable over Spark Connect (no SparkContext in the client)"}
+                if connect
+                else spark_metrics(spark, after_job=before),
+            }
+            out = args.out  # chosen by check_arguments, before the work
+            yield write_json_atomic(Path(out) / f"{args.job}.json", payload), payload
     finally:
         stop_session(spark)
-    out = args.out  # chosen by check_arguments, before the work
-    return write_json_atomic(Path(out) / f"{args.job}.json", payload), payload
+
+
+def last_job_id(spark) -> int:
+    """The newest Spark job id so far in the application (-1: none yet)."""
+    from jobs.runtime import metrics
+
+    try:
+        return metrics.last_job_id(spark.sparkContext)
+    except Exception:  # metrics never fail a job: then they cover the whole application
+        return -1
 
 
 def stop_session(spark) -> None:
@@ -235,36 +288,39 @@ def stop_session(spark) -> None:
         spark.stop()
 
 
-def spark_metrics(spark) -> dict[str, Any]:
-    """Spark's own account of the run; a failure to read it never fails the job."""
+def spark_metrics(spark, after_job: int | None = None) -> dict[str, Any]:
+    """Spark's own account of the run (its jobs after `after_job`); a failure
+    to read it never fails the job."""
     from jobs.runtime import metrics
 
     try:
-        return metrics.collect(spark.sparkContext)
+        return metrics.collect(spark.sparkContext, after_job=after_job)
     except Exception as error:
         return {"error": f"metrics unavailable: {one_line(error)}"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    runs = [parser.parse_args(words) for words in split_runs(sys.argv[1:] if argv is None else argv)]
     raise_on_sigterm()
     # py4j logs every call that an interrupt cuts short, with a traceback, on
     # the root logger (the jobs themselves print, they do not log): the one
     # line below says what happened.
     logging.disable(logging.ERROR)
+    current = [runs[0].job]  # the job the last line names: the one whose turn it was
     try:
-        path, _ = execute(args)
+        for path, payload in execute_all(runs, on_start=lambda job: current.__setitem__(0, job)):
+            print(json.dumps({"job": payload["job"], "result": str(path)}), flush=True)
     except JobError as error:
-        print(f"sparklab {args.job}: error: {error}", file=sys.stderr)
+        print(f"sparklab {current[0]}: error: {error}", file=sys.stderr)
         return JobError.exit_code
     except (KeyboardInterrupt, Terminated) as stop:
-        print(f"sparklab {args.job}: interrupted; no result written", file=sys.stderr)
+        print(f"sparklab {current[0]}: interrupted; no result written", file=sys.stderr)
         return interrupt_exit_code(stop)
     except Exception as error:  # Spark's own failures: one readable line last
         if Terminated.received:
-            print(f"sparklab {args.job}: interrupted; no result written", file=sys.stderr)
+            print(f"sparklab {current[0]}: interrupted; no result written", file=sys.stderr)
             return Terminated.exit_code
-        print(f"sparklab {args.job}: failed: {one_line(error)}", file=sys.stderr)
+        print(f"sparklab {current[0]}: failed: {one_line(error)}", file=sys.stderr)
         return 1
-    print(json.dumps({"job": args.job, "result": str(path)}))
     return 0

@@ -103,7 +103,10 @@ JOB_HELP = {
 def build_parser() -> argparse.ArgumentParser:
     """The one owner of every job option, its default and its help (tasks.py reads it)."""
     parser = argparse.ArgumentParser(
-        prog="python -m jobs", description="SparkLab's jobs: word count, gradient descent, k-fold CV."
+        prog="python -m jobs",
+        description="SparkLab's jobs: word count, gradient descent, k-fold CV. "
+        "Join jobs with --then to run them in one Spark application, "
+        "e.g. `python -m jobs wordcount --then gd --iterations 30`.",
     )
     sub = parser.add_subparsers(dest="job", required=True, metavar="JOB")
     for name, help_text in JOB_HELP.items():

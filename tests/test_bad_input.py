@@ -554,3 +554,34 @@ def test_cli_refuses_unreadable_data_in_one_line(tmp_path, wine_csv):
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"sparklab gd: error: {path}: permission denied"]
     assert not (tmp_path / "out").exists()
+
+
+def test_jobs_joined_by_then_share_one_application_and_keep_their_own_metrics(tmp_path, wine_csv):
+    """What `./lab demo` runs: each JSON is the job's alone (its Spark jobs, its
+    result), the application is one, and the results are a run alone's."""
+    alone = _cli("gd", "--data", wine_csv, "--iterations", "3", "--out", str(tmp_path / "alone"), "--quiet")
+    assert alone.returncode == 0, alone.stderr
+    out = tmp_path / "joined"
+    gd_args = ["gd", "--data", wine_csv, "--iterations", "3", "--out", str(out), "--quiet"]
+    done = _cli("wordcount", "--out", str(out), "--then", *gd_args)
+    assert done.returncode == 0, done.stderr
+    reported = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert reported == [{"job": job, "result": str(out / f"{job}.json")} for job in ("wordcount", "gd")]
+    words, gd = (json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd"))
+    assert words["app_id"] == gd["app_id"]
+    assert set(words["metrics"]["phases"]) == {"wordcount"}
+    assert words["metrics"]["jobs"] == 1
+    assert "wordcount" not in gd["metrics"]["phases"]
+    assert gd["metrics"]["phases"]["fit"]["jobs"] == 3  # one Spark job per iteration
+    assert gd["weights"] == json.loads((tmp_path / "alone" / "gd.json").read_text())["weights"]
+
+
+def test_a_bad_later_job_is_refused_before_any_job_runs(tmp_path):
+    out = tmp_path / "out"
+    done = _cli("wordcount", "--out", str(out), "--then", "gd", "--data", str(tmp_path / "none.csv"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("sparklab gd: error: "), done.stderr
+    assert "none.csv" in lines[0]
+    assert not out.exists()

@@ -119,3 +119,27 @@ def test_a_bad_choice_is_refused_by_the_parser(capsys):
         build_parser().parse_args(["gd", "--on-bad-lines", "ignore"])
     assert exit_.value.code == 2
     assert "invalid choice: 'ignore'" in capsys.readouterr().err
+
+
+# --- Several jobs, one application: `python -m jobs A ... --then B ...` ------
+
+
+def test_then_cuts_the_command_line_into_one_job_each():
+    from jobs.cli import split_runs
+
+    argv = ["wordcount", "--top", "3", "--then", "gd", "--iterations", "2", "--then", "cv"]
+    assert split_runs(argv) == [["wordcount", "--top", "3"], ["gd", "--iterations", "2"], ["cv"]]
+    assert split_runs(["gd"]) == [["gd"]]
+
+
+def test_jobs_in_one_application_share_one_master(monkeypatch):
+    from jobs.cli import one_master
+    from jobs.errors import JobError
+
+    monkeypatch.delenv("SPARKLAB_MASTER", raising=False)
+    parse = build_parser().parse_args
+    given_once = [parse(["wordcount", "--master", "local[2]"]), parse(["gd"])]
+    assert one_master(given_once) == "local[2]"
+    assert one_master([parse(["wordcount"]), parse(["gd"])]) == "local[*]"
+    with pytest.raises(JobError, match="give one --master"):
+        one_master([parse(["wordcount", "--master", "local[2]"]), parse(["gd", "--master", "local[1]"])])

@@ -107,7 +107,8 @@ def write_report(
             )
     lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
     lines += _timing_table(runs)
-    lines += ["## What Spark did", "", "From each application's monitoring API, read before it stopped.", ""]
+    source = "From the application's monitoring API (each job's own Spark jobs), read before it stopped."
+    lines += ["## What Spark did", "", source, ""]
     lines += _table(
         [
             "job",

@@ -36,13 +36,29 @@ def wait_for_listeners(sc, timeout_ms: int = 10_000) -> None:
     sc._jsc.sc().listenerBus().waitUntilEmpty(timeout_ms)
 
 
-def collect(sc) -> dict[str, Any]:
-    """A summary of the application so far; empty when the UI is off."""
+def _api(sc) -> str | None:
     base = sc.uiWebUrl
-    if not base:
+    return f"{base}/api/v1/applications/{sc.applicationId}" if base else None
+
+
+def collect(sc, after_job: int | None = None) -> dict[str, Any]:
+    """A summary of the application so far (of its jobs after `after_job`,
+    when several jobs share it); empty when the UI is off."""
+    api = _api(sc)
+    if not api:
         return {}
     wait_for_listeners(sc)
-    return summarize(f"{base}/api/v1/applications/{sc.applicationId}")
+    return summarize(api, None if after_job is None else (lambda job: job["jobId"] > after_job))
+
+
+def last_job_id(sc) -> int:
+    """The newest Spark job id of the application so far; -1 before the first
+    (or with the UI off, where there is nothing to summarize)."""
+    api = _api(sc)
+    if not api:
+        return -1
+    wait_for_listeners(sc)
+    return max((job["jobId"] for job in _get(api, "/jobs")), default=-1)
 
 
 def summarize(api: str, keep: Callable[[dict], bool] | None = None) -> dict[str, Any]:
