@@ -38,6 +38,8 @@ APP_REPO = "sparklab/spark"
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
 # Files of the app image: their content is part of its tag.
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.py")
+# Writes the JVM class archive during the build (jobs/runtime/class_archive.py says why).
+CLASS_ARCHIVE_SCRIPT = ROOT / "jobs" / "runtime" / "class_archive.py"
 # sparklab/notebook:<hash>: the Spark image plus JupyterLab (./lab notebook),
 # a Spark driver with the executors' very Python and pins.
 NOTEBOOK_REPO = "sparklab/notebook"
@@ -205,6 +207,7 @@ def app_tag(lock: Path = LOCK) -> str:
     for name in APP_FILES:
         path = HERE / name
         digest.update(path.read_bytes() if path.exists() else b"")
+    digest.update(CLASS_ARCHIVE_SCRIPT.read_bytes())
     # A rebuilt base (security updates) must give a new app image too.
     digest.update(_image_id(BASE_TAG).encode())
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
@@ -233,6 +236,7 @@ def build_app(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHO
         for name in APP_FILES:
             if (HERE / name).exists():
                 shutil.copy2(HERE / name, context / name)
+        shutil.copy2(CLASS_ARCHIVE_SCRIPT, context / CLASS_ARCHIVE_SCRIPT.name)
         if not (context / "entrypoint.sh").exists():  # a stand-in until one is written
             (context / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
             (context / "entrypoint.sh").chmod(0o755)

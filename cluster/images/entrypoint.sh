@@ -8,6 +8,8 @@ set -eu
 
 conf_dir=${SPARK_CONF_DIR:-/opt/spark-conf}
 secret_file=${SPARKLAB_SECRET_FILE:-/run/secrets/spark_secret}
+class_archive=/opt/venv/sparklab-classes.jsa  # written by the image build
+empty_conf_dir=/opt/spark-cds-conf
 
 # spark-defaults.conf is written here, at start, because it holds the RPC
 # secret: never in an image layer, readable by the spark user only.
@@ -62,10 +64,19 @@ write_conf() {
     # (spark://HOST_A:7077 across machines), not at the name the master
     # calls itself on its private network.
     echo "spark.worker.preferConfiguredMasterAddress true"
-    if [ -n "${SPARKLAB_JVM_OPTS:-}" ]; then  # .env says why
-      echo "spark.driver.extraJavaOptions $SPARKLAB_JVM_OPTS"
-      echo "spark.executor.extraJavaOptions $SPARKLAB_JVM_OPTS"
+    # Drivers and executors map the image's class archive of Spark's classes
+    # (class_archive.py says why). The JVM takes it only with an empty
+    # directory where the conf dir is on the class path: executors get the
+    # empty one, and find their log settings by name instead; `./lab`'s own
+    # spark-submit does the same (cluster/submit.py). Any other JVM, or a
+    # stale archive, just loads the classes from the jars, silently.
+    jvm_opts="${SPARKLAB_JVM_OPTS:-} -Dlog4j2.configurationFile=file:$conf_dir/log4j2.properties"
+    if [ -s "$class_archive" ]; then
+      jvm_opts="$jvm_opts -XX:SharedArchiveFile=$class_archive -Xlog:cds*=off"
     fi
+    echo "spark.executorEnv.SPARK_CONF_DIR $empty_conf_dir"
+    echo "spark.driver.extraJavaOptions $jvm_opts"
+    echo "spark.executor.extraJavaOptions $jvm_opts"
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
     # One task slot per executor: applications share a worker's slots.
     echo "spark.executor.cores 1"

@@ -48,7 +48,10 @@ DEFAULT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def local_jvm_options() -> str:
-    return os.environ.get(JVM_OPTIONS_ENV, DEFAULT_JVM_OPTIONS).strip()
+    """.env's options, and the venv's class archive when `./lab` has written it."""
+    from jobs.runtime.class_archive import HOST_ARCHIVE, archive_options
+
+    return f"{os.environ.get(JVM_OPTIONS_ENV, DEFAULT_JVM_OPTIONS)} {archive_options(HOST_ARCHIVE)}".strip()
 
 
 def master_from_env() -> str:
@@ -81,7 +84,16 @@ def is_master_url(master: str) -> bool:
 
 # What executors never import: the command lines, the benchmark's drivers
 # and the reports (matplotlib) run on the driver or the host only.
-HOST_ONLY = ("__main__.py", "cli.py", "checks.py", "options.py", "bench/", "report/", "data/download.py")
+HOST_ONLY = (
+    "__main__.py",
+    "cli.py",
+    "checks.py",
+    "options.py",
+    "bench/",
+    "report/",
+    "data/download.py",
+    "runtime/class_archive.py",
+)
 
 
 def executor_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:

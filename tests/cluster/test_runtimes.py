@@ -47,12 +47,42 @@ def cluster_results(cluster, tmp_path_factory):
         ("cv", {**CV, "partitions": 2}),
     ]
     started = time.perf_counter()
-    paths = submit.submit_all(runs, out=out, env=cluster.env, echo=False)
+    on_line = _note_class_archive_users(cluster.env)
+    paths = submit.submit_all(runs, out=out, env=cluster.env, echo=False, on_line=on_line)
     results = {job: json.loads(path.read_text()) for (job, _), path in zip(runs, paths, strict=True)}
     seconds = ", ".join(f"{job} {result['seconds']:.2f} s" for job, result in results.items())
     whole = time.perf_counter() - started
     print(f"\nthe three jobs on the cluster: {whole:.1f} s whole; in the session {seconds}")
     return results
+
+
+# The Spark JVMs in each container that map the image's class archive,
+# looked at while the fixture's application runs (its gd's first step).
+CLASS_ARCHIVE_USERS: dict[str, list[str]] = {}
+JVMS_MAPPING_THE_ARCHIVE = r"""
+for pid in $(pgrep java); do
+  if grep -q sparklab-classes.jsa "/proc/$pid/maps" 2>/dev/null; then
+    tr '\0' '\n' < "/proc/$pid/cmdline" | grep '^org\.apache\.spark\.'
+  fi
+done
+"""
+
+
+def _note_class_archive_users(env: dict[str, str]):
+    def on_line(line: str) -> None:
+        if CLASS_ARCHIVE_USERS or not " ".join(line.split()).startswith("[gd] step 1/"):
+            return
+        for service in ("driver", "worker"):
+            ids = lifecycle.compose("ps", "-q", service, env=env, capture=True).stdout.split()
+            for number, container in enumerate(ids, 1):
+                done = subprocess.run(
+                    ["docker", "exec", container, "sh", "-c", JVMS_MAPPING_THE_ARCHIVE],
+                    capture_output=True,
+                    text=True,
+                )
+                CLASS_ARCHIVE_USERS[f"{service}-{number}"] = done.stdout.split()
+
+    return on_line
 
 
 def assert_gd_equal(payload: dict, expected, rtol=RTOL):
@@ -73,6 +103,16 @@ def test_all_three_jobs_give_the_local_results_on_the_cluster(local_results, clu
     assert_cv_equal(cluster_results["cv"], local_results["cv"])
     assert cluster_results["gd"]["metrics"]["executors"] == 2
     assert len({payload["app_id"] for payload in cluster_results.values()}) == 1  # one application
+
+
+def test_the_driver_and_every_executor_map_the_images_class_archive(cluster_results):
+    """jobs/runtime/class_archive.py: Spark's classes from one mapped file, not the jars."""
+    users = CLASS_ARCHIVE_USERS
+    assert "org.apache.spark.deploy.SparkSubmit" in users["driver-1"], users
+    workers = [name for name in users if name.startswith("worker-")]
+    assert len(workers) == 2, users
+    for worker in workers:
+        assert "org.apache.spark.executor.CoarseGrainedExecutorBackend" in users[worker], users
 
 
 def test_word_count_collect_is_one_job_of_two_stages(cluster_results):

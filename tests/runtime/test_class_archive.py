@@ -1,0 +1,75 @@
+"""jobs.runtime.class_archive: the JVM class archive of Spark's classes (real JVMs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from jobs.runtime import class_archive
+from jobs.runtime.class_archive import HOST_ARCHIVE, archive_options, maps_archive, write_archive
+
+
+def test_no_archive_means_no_options_and_one_means_it_quietly(tmp_path):
+    assert archive_options(tmp_path / "none.jsa") == ""
+    (tmp_path / "some.jsa").write_bytes(b"x")
+    assert archive_options(tmp_path / "some.jsa").split() == [
+        f"-XX:SharedArchiveFile={tmp_path / 'some.jsa'}",
+        "-Xlog:cds*=off",
+    ]
+
+
+def test_an_archive_that_does_not_fit_is_skipped_silently(tmp_path):
+    """A stale or broken archive must never stop a JVM or print into a job's output."""
+    broken = tmp_path / "broken.jsa"
+    broken.write_bytes(b"not an archive" * 100)
+    java = shutil.which("java")
+    done = subprocess.run(
+        [java, *archive_options(broken).split(), "-version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "archive" not in done.stderr.lower(), done.stderr
+
+
+def test_the_local_driver_jvm_maps_the_venvs_archive(spark):
+    if not HOST_ARCHIVE.is_file():
+        pytest.fail(f"no class archive at {HOST_ARCHIVE}: run `./lab --list` (it writes it once)")
+    jvm = spark.sparkContext._gateway.proc  # pyspark's child JVM (spark-submit execs java)
+    assert maps_archive(jvm.pid, HOST_ARCHIVE), f"the JVM {jvm.pid} did not map {HOST_ARCHIVE}"
+
+
+def test_a_written_archive_holds_sparks_classes(tmp_path):
+    """Written the way ./lab and the image build write it; then a JVM that must
+    use it (-Xshare:on fails otherwise) runs the warm-up again, Spark's classes
+    coming from the archive."""
+    spark_submit = str(HOST_ARCHIVE.parent / "bin" / "spark-submit")
+    archive = write_archive(tmp_path / "classes.jsa", spark_submit=spark_submit)
+    assert not list(tmp_path.glob(".*partial")), "the partial file was left behind"
+    log = tmp_path / "loaded.txt"
+    options = f"-Xshare:on -XX:SharedArchiveFile={archive} -Xlog:class+load=info:file={log}"
+    done = subprocess.run(
+        [
+            spark_submit,
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--driver-java-options",
+            options,
+            class_archive.__file__,
+            "--warm-up",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=os.environ | {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = [line for line in log.read_text().splitlines() if " org.apache.spark." in line]
+    shared = [line for line in loaded if "shared objects file" in line]
+    # Not all: classes made at run time (lambdas, proxies) and pre-Java-6 ones are never archived.
+    assert len(shared) > 0.5 * len(loaded) > 1000, (len(shared), len(loaded))
