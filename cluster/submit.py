@@ -35,8 +35,6 @@ from jobs.runtime.standalone import alive_workers
 
 CONTAINER_RESULTS = "/sparklab/results"
 CONTAINER_APP = "/sparklab/app"
-CONF_DIR = "/opt/spark-conf"  # the image's SPARK_CONF_DIR, written by entrypoint.sh
-EMPTY_CONF_DIR = "/opt/spark-cds-conf"
 
 
 def container_path(host_path: str) -> str:
@@ -182,21 +180,7 @@ def submit_command(script: str, env: dict[str, str] | None = None) -> list[str]:
     if (env or os.environ).get(ADVERTISE_ENV):  # workers on other hosts count too
         workers = len(alive_workers(master_state(env))) or workers
     workers = max(1, workers)
-    # The driver JVM maps the image's class archive only with an empty conf
-    # dir on its class path (jobs/runtime/class_archive.py): the settings
-    # come from the file by name instead, the log settings too (entrypoint.sh).
-    return [
-        "env",
-        f"SPARK_CONF_DIR={EMPTY_CONF_DIR}",
-        "spark-submit",
-        "--properties-file",
-        f"{CONF_DIR}/spark-defaults.conf",
-        "--master",
-        MASTER_URL,
-        "--conf",
-        f"spark.cores.max={workers}",
-        script,
-    ]
+    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={workers}", script]
 
 
 def signal_in_driver(name: str, pattern: str, env: dict[str, str] | None = None) -> bool:

@@ -8,8 +8,8 @@ set -eu
 
 conf_dir=${SPARK_CONF_DIR:-/opt/spark-conf}
 secret_file=${SPARKLAB_SECRET_FILE:-/run/secrets/spark_secret}
-class_archive=/opt/venv/sparklab-classes.jsa  # written by the image build
-empty_conf_dir=/opt/spark-cds-conf
+class_archive=/opt/venv/sparklab-classes.jsa  # both written by the image build
+class_path=/opt/venv/sparklab-classes.path
 
 # spark-defaults.conf is written here, at start, because it holds the RPC
 # secret: never in an image layer, readable by the spark user only.
@@ -65,18 +65,20 @@ write_conf() {
     # calls itself on its private network.
     echo "spark.worker.preferConfiguredMasterAddress true"
     # Drivers and executors map the image's class archive of Spark's classes
-    # (class_archive.py says why). The JVM takes it only with an empty
-    # directory where the conf dir is on the class path: executors get the
-    # empty one, and find their log settings by name instead; `./lab`'s own
-    # spark-submit does the same (cluster/submit.py). Any other JVM, or a
-    # stale archive, just loads the classes from the jars, silently.
-    jvm_opts="${SPARKLAB_JVM_OPTS:-} -Dlog4j2.configurationFile=file:$conf_dir/log4j2.properties"
-    if [ -s "$class_archive" ]; then
+    # (class_archive.py says why), with the jars first on their class path in
+    # the order the archive was written with: `jars/*` alone comes in the
+    # file system's order, which differs between containers. A JVM that
+    # cannot use the archive just loads the classes from the jars, silently.
+    jvm_opts=${SPARKLAB_JVM_OPTS:-}
+    if [ -s "$class_archive" ] && [ -s "$class_path" ]; then
       jvm_opts="$jvm_opts -XX:SharedArchiveFile=$class_archive -Xlog:cds*=off"
+      echo "spark.driver.extraClassPath $(cat "$class_path")"
+      echo "spark.executor.extraClassPath $(cat "$class_path")"
     fi
-    echo "spark.executorEnv.SPARK_CONF_DIR $empty_conf_dir"
-    echo "spark.driver.extraJavaOptions $jvm_opts"
-    echo "spark.executor.extraJavaOptions $jvm_opts"
+    if [ -n "$jvm_opts" ]; then  # .env says why
+      echo "spark.driver.extraJavaOptions $jvm_opts"
+      echo "spark.executor.extraJavaOptions $jvm_opts"
+    fi
     echo "spark.executor.memory ${SPARKLAB_EXECUTOR_MEMORY:-768m}"
     # One task slot per executor: applications share a worker's slots.
     echo "spark.executor.cores 1"
@@ -95,6 +97,13 @@ logger.jetty.name = org.sparkproject.jetty
 logger.jetty.level = warn
 LOG
   export SPARK_CONF_DIR="$conf_dir"
+  # The daemons (master, worker, history server) map the archive too, with
+  # the same class path first.
+  if [ -s "$class_archive" ] && [ -s "$class_path" ]; then
+    SPARK_DAEMON_CLASSPATH=$(cat "$class_path")
+    SPARK_DAEMON_JAVA_OPTS="${SPARK_DAEMON_JAVA_OPTS:-} -XX:SharedArchiveFile=$class_archive -Xlog:cds*=off"
+    export SPARK_DAEMON_CLASSPATH SPARK_DAEMON_JAVA_OPTS
+  fi
 }
 
 role=${1:-}

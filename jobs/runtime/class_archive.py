@@ -6,17 +6,21 @@ spark-submit to its end, 5.1 s and 4.7 with the archive. Spark's JVMs are
 short-lived in this lab (every job, every executor), so that is most of what
 a short job costs.
 
-`python -m jobs.runtime.class_archive OUT` writes the archive: a spark-submit
-of this file (the JVM is the parent, so the archive is whole when it returns)
-runs `warm_up` on local[2] and dumps the classes it loaded at exit. The image
-build writes one for the containers' JVMs (cluster/images/Dockerfile) and
-`./lab` one for the local driver (`.venv/sparklab-classes.jsa`).
+`python -m jobs.runtime.class_archive OUT.jsa` writes the archive: a
+spark-submit of this file (the JVM is the parent, so the archive is whole
+when it returns) runs `warm_up` on local[2] and dumps the classes it loaded
+at exit; beside it, OUT.path holds the class path it was written with. The
+image build writes one for the containers' JVMs (cluster/images/Dockerfile,
+entrypoint.sh) and `./lab` one for the local driver (`.venv/sparklab-classes.jsa`).
 
-The JVM checks an archive against its own version and its class path (each
-jar's size and time; a directory on it must be empty, which is why the
-cluster's JVMs that use it see an empty SPARK_CONF_DIR). When anything
-differs, it silently loads classes as before: an archive can only make a
-start faster, never break it.
+The JVM checks an archive against its own version and against its class path
+up to the last entry the archived classes came from (each jar's name, size
+and time). Spark's own class path is its conf dir, then `jars/*`, which the
+JVM expands in the file system's order, and that differs between containers:
+so the jars come first, explicitly and sorted (`spark.driver.extraClassPath`,
+`spark.executor.extraClassPath`), and everything after them is never
+checked. When anything differs, the JVM silently loads classes from the jars
+as before: an archive can only make a start faster, never break it.
 """
 
 from __future__ import annotations
@@ -32,9 +36,24 @@ ARCHIVE_OPTIONS = "-XX:SharedArchiveFile={path} -Xlog:cds*=off"
 HOST_ARCHIVE = Path(sys.prefix) / "sparklab-classes.jsa"  # per venv: its jars' paths are in it
 
 
-def archive_options(path: Path) -> str:
-    """The JVM options that use the archive at `path` ("" when there is none)."""
-    return ARCHIVE_OPTIONS.format(path=path) if path.is_file() else ""
+def class_path_file(archive: Path) -> Path:
+    return archive.with_suffix(".path")
+
+
+def archive_options(archive: Path) -> str:
+    """The JVM options that use the archive ("" without one, or without its class path)."""
+    usable = archive.is_file() and class_path_file(archive).is_file()
+    return ARCHIVE_OPTIONS.format(path=archive) if usable else ""
+
+
+def archive_class_path(archive: Path) -> str | None:
+    """The class path to put first (extraClassPath) for the archive, if there is one."""
+    return class_path_file(archive).read_text().strip() if archive_options(archive) else None
+
+
+def jars_class_path(spark_home: Path) -> str:
+    """Spark's jars, sorted by name: the same order wherever the same jars are."""
+    return ":".join(str(jar) for jar in sorted((spark_home / "jars").glob("*.jar")))
 
 
 def maps_archive(pid: int, path: Path) -> bool:
@@ -60,31 +79,32 @@ def warm_up(spark) -> None:
 
 
 def write_archive(out: Path, jvm_options: str = "", spark_submit: str = "spark-submit") -> Path:
-    """Run `warm_up` under spark-submit on local[2] and dump its classes to `out`
-    (written beside it first, then renamed: an archive is whole or absent)."""
+    """Run `warm_up` under spark-submit on local[2] and dump its classes to `out`,
+    its class path to `out`.path (each written beside itself first, then
+    renamed: the archive is whole or absent)."""
+    import pyspark
+
+    class_path = jars_class_path(Path(pyspark.__file__).parent)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     options = f"{jvm_options} -XX:ArchiveClassesAtExit={partial} -Xlog:cds*=off".strip()
     env = os.environ | {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     command = [
         spark_submit,
-        "--master",
-        "local[2]",
-        "--conf",
-        "spark.ui.enabled=false",
-        "--conf",
-        "spark.driver.host=127.0.0.1",
-        "--driver-java-options",
-        options,
-        __file__,
-        "--warm-up",
+        *("--master", "local[2]", "--conf", "spark.ui.enabled=false"),
+        *("--conf", "spark.driver.host=127.0.0.1", "--conf", f"spark.driver.extraClassPath={class_path}"),
+        *("--driver-java-options", options, __file__, "--warm-up"),
     ]
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not partial.is_file():
             raise RuntimeError(f"the class archive was not written: {done.stderr.strip()[-2000:]}")
+        path_partial = partial.with_suffix(".path")
+        path_partial.write_text(class_path + "\n")
+        path_partial.rename(class_path_file(out))
         partial.rename(out)
     finally:
         partial.unlink(missing_ok=True)
+        partial.with_suffix(".path").unlink(missing_ok=True)
     return out
 
 

@@ -54,6 +54,12 @@ def local_jvm_options() -> str:
     return f"{os.environ.get(JVM_OPTIONS_ENV, DEFAULT_JVM_OPTIONS)} {archive_options(HOST_ARCHIVE)}".strip()
 
 
+def local_class_path() -> str | None:
+    from jobs.runtime.class_archive import HOST_ARCHIVE, archive_class_path
+
+    return archive_class_path(HOST_ARCHIVE)
+
+
 def master_from_env() -> str:
     return os.environ.get("SPARKLAB_MASTER", DEFAULT_MASTER)
 
@@ -149,6 +155,9 @@ def build_session(
         # Taken when this call starts the JVM (under spark-submit it runs already).
         if local_jvm_options():
             settings["spark.driver.extraJavaOptions"] = local_jvm_options()
+        class_path = local_class_path()
+        if class_path:  # the class archive's jars first, in its order (class_archive.py)
+            settings["spark.driver.extraClassPath"] = class_path
     run = os.environ.get("SPARKLAB_RUN")
     if run:  # set by `./lab` on the cluster: `./lab stop APP_ID` finds the run by it
         app_name = f"{app_name} [run {run}]"

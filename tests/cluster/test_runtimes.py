@@ -105,7 +105,7 @@ def test_all_three_jobs_give_the_local_results_on_the_cluster(local_results, clu
     assert len({payload["app_id"] for payload in cluster_results.values()}) == 1  # one application
 
 
-def test_the_driver_and_every_executor_map_the_images_class_archive(cluster_results):
+def test_the_driver_every_executor_and_worker_map_the_images_class_archive(cluster_results):
     """jobs/runtime/class_archive.py: Spark's classes from one mapped file, not the jars."""
     users = CLASS_ARCHIVE_USERS
     assert "org.apache.spark.deploy.SparkSubmit" in users["driver-1"], users
@@ -113,6 +113,7 @@ def test_the_driver_and_every_executor_map_the_images_class_archive(cluster_resu
     assert len(workers) == 2, users
     for worker in workers:
         assert "org.apache.spark.executor.CoarseGrainedExecutorBackend" in users[worker], users
+        assert "org.apache.spark.deploy.worker.Worker" in users[worker], users  # the daemon too
 
 
 def test_word_count_collect_is_one_job_of_two_stages(cluster_results):

@@ -10,16 +10,32 @@ import sys
 import pytest
 
 from jobs.runtime import class_archive
-from jobs.runtime.class_archive import HOST_ARCHIVE, archive_options, maps_archive
+from jobs.runtime.class_archive import (
+    HOST_ARCHIVE,
+    archive_class_path,
+    archive_options,
+    jars_class_path,
+    maps_archive,
+)
 
 
-def test_no_archive_means_no_options_and_one_means_it_quietly(tmp_path):
-    assert archive_options(tmp_path / "none.jsa") == ""
-    (tmp_path / "some.jsa").write_bytes(b"x")
-    assert archive_options(tmp_path / "some.jsa").split() == [
-        f"-XX:SharedArchiveFile={tmp_path / 'some.jsa'}",
-        "-Xlog:cds*=off",
-    ]
+def test_an_archive_is_used_only_with_the_class_path_it_was_written_with(tmp_path):
+    archive = tmp_path / "some.jsa"
+    assert archive_options(archive) == ""
+    archive.write_bytes(b"x")
+    assert archive_options(archive) == ""  # no class path beside it: not used
+    assert archive_class_path(archive) is None
+    (tmp_path / "some.path").write_text("/a.jar:/b.jar\n")
+    assert archive_options(archive).split() == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
+    assert archive_class_path(archive) == "/a.jar:/b.jar"
+
+
+def test_the_jars_come_sorted_by_name(tmp_path):
+    (tmp_path / "jars").mkdir()
+    for name in ("zstd.jar", "Alpha.jar", "spark-core.jar", "notes.txt"):
+        (tmp_path / "jars" / name).write_bytes(b"")
+    jars = tmp_path / "jars"
+    assert jars_class_path(tmp_path) == f"{jars}/Alpha.jar:{jars}/spark-core.jar:{jars}/zstd.jar"
 
 
 def test_an_archive_that_does_not_fit_is_skipped_silently(tmp_path):
@@ -49,10 +65,11 @@ def test_the_venvs_archive_holds_sparks_classes(tmp_path):
         pytest.fail(f"no class archive at {HOST_ARCHIVE}: run `./lab --list` (it writes it once)")
     log = tmp_path / "loaded.txt"
     options = f"-Xshare:on -XX:SharedArchiveFile={HOST_ARCHIVE} -Xlog:class+load=info:file={log}"
+    first = f"spark.driver.extraClassPath={archive_class_path(HOST_ARCHIVE)}"
     done = subprocess.run(
         [
             str(HOST_ARCHIVE.parent / "bin" / "spark-submit"),
-            *("--master", "local[2]", "--conf", "spark.ui.enabled=false"),
+            *("--master", "local[2]", "--conf", "spark.ui.enabled=false", "--conf", first),
             *("--driver-java-options", options, class_archive.__file__, "--warm-up"),
         ],
         capture_output=True,
