@@ -585,3 +585,12 @@ def test_a_bad_later_job_is_refused_before_any_job_runs(tmp_path):
     assert lines[0].startswith("sparklab gd: error: "), done.stderr
     assert "none.csv" in lines[0]
     assert not out.exists()
+
+
+def test_a_master_given_once_is_every_joined_jobs(tmp_path):
+    out = tmp_path / "out"
+    second = ["wordcount", "--top", "1", "--out", str(tmp_path / "second")]
+    done = _cli("wordcount", "--master", "local[1]", "--out", str(out), "--then", *second)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "wordcount.json").read_text())["master"] == "local[1]"
+    assert json.loads((tmp_path / "second" / "wordcount.json").read_text())["master"] == "local[1]"

@@ -23,9 +23,10 @@ EXPLAIN = {
     "iteration: the per-job scheduling cost is paid once instead of once per iteration.",
     "article_gd_vs_one_job": "The article's GD is {v:.0f}x slower than the one-job fit.",
     "cv_one_job_vs_per_iteration": "The same for the k-model CV: {v:.3f}x.",
-    "cli_fit_vs_bench_fit": "`./lab gd` itself (its own session: UI on for its metrics, progress lines, "
-    "event log on the cluster; cache filled during the load) spends {v:.2f}x the benchmark's time per "
-    "fit iteration on the same runtime: the report's timings are the benchmark's.",
+    "cli_fit_vs_bench_fit": "The command line's gd as `./lab demo` runs it (`python -m jobs wordcount "
+    "--then gd`: an application of its own, UI on for its metrics, progress lines, event log on the "
+    "cluster; cache filled during the load) spends {v:.2f}x the benchmark's time per fit iteration on "
+    "the same runtime: the report's timings are the benchmark's.",
     "connect_query_vs_empty_job": "A trivial query over Spark Connect from the host "
     "(`spark.range(1).collect()`: the plan over gRPC, the server's analysis, one job of one task, the "
     "rows back) takes {v:.2f}x an empty classic Spark job from the driver container, the scheduling "

@@ -236,13 +236,15 @@ def encryption_ratios(cost: dict) -> dict:
 def cli_gd_timing(
     master: str, wine_csv: str, iterations: int, partitions: int, conf: dict[str, str] | None = None
 ) -> dict:
-    """`python -m jobs gd` as a user runs it (its own session: UI on for its
-    metrics, progress lines, event log on the cluster), on the same runtime,
-    with `conf` on top; its own account of load, fit and an empty job (the
-    result's `timing`)."""
+    """The command line's gd as `./lab demo` runs it: after the word count, in
+    one application of its own (UI on for its metrics, progress lines, event
+    log on the cluster), on the same runtime, with `conf` on top; its own
+    account of load, fit and an empty job (the result's `timing`)."""
     with tempfile.TemporaryDirectory(prefix="sparklab-bench-cli-") as out:
-        command = [sys.executable, "-m", "jobs", "gd", "--master", master, "--data", wine_csv]
-        command += ["--iterations", str(iterations), "--partitions", str(partitions), "--out", out]
+        # The word count reads the wine file as text: it is where the benchmark runs.
+        command = [sys.executable, "-m", "jobs", "wordcount", "--master", master, "--input", wine_csv]
+        command += ["--top", "1", "--out", out, "--then", "gd", "--data", wine_csv, "--out", out]
+        command += ["--iterations", str(iterations), "--partitions", str(partitions)]
         # Its own JVM: under spark-submit this process's gateway variables would
         # hand the child this very JVM (and "only one SparkContext" per JVM).
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
