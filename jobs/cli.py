@@ -133,10 +133,10 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
     data, split = _load(spark, args)
     data.blocks.count()  # fill the cache now: the fit's time is then the fit's
     load_seconds = time.perf_counter() - started
-    # The floor before the fit: its jobs also take the scheduler's first-job
-    # costs (code paths run for the first time) that the fit would pay otherwise.
-    sc.setJobGroup("floor", "empty jobs: the scheduling floor of this runtime")
-    floor_seconds = empty_job_seconds(sc, data.blocks.getNumPartitions())
+    # A few empty jobs first take the scheduler's first-job costs (code run for
+    # the first time in this JVM) that the fit's first iterations would pay.
+    sc.setJobGroup("warm-up", "empty jobs before the fit")
+    empty_job_seconds(sc, data.blocks.getNumPartitions(), jobs=5)
     sc.setJobGroup("fit", title)
     started = time.perf_counter()
     result = fit(
@@ -148,6 +148,8 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
         on_step=progress_printer(args.job, args.iterations, args.quiet),
     )
     fit_seconds = time.perf_counter() - started
+    sc.setJobGroup("floor", "empty jobs: the scheduling floor of this runtime")
+    floor_seconds = empty_job_seconds(sc, data.blocks.getNumPartitions())
     timing = {
         "load_seconds": load_seconds,
         "fit_seconds": fit_seconds,
