@@ -38,6 +38,11 @@ EXPLAIN = {
     "encrypted_vs_plain_fit": "The same for the GD fit's time per iteration: {v:.2f}x. Its messages are "
     "small (a task, the weights, one partial sum back per task): the cipher's cost is a small share of "
     "the round trips themselves.",
+    "cluster_vs_local_empty_job": "The scheduling floor, an empty job with one task per executor, costs "
+    "{v:.2f}x on the cluster what it costs on local[N] with the same task slots in the driver's "
+    "container (the same command line, one after the other): a task's launch, its closure fetched "
+    "from the driver and its result back, each an RPC to a JVM in another container.",
+    "cluster_vs_local_fit": "The same for the GD fit's time per iteration: {v:.2f}x.",
     "sequential_fits_vs_cv": "Fitting the k models one after another costs {v:.1f}x the one-pass CV.",
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "

@@ -189,6 +189,9 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         say("the same gd with the cluster's RPC and io encryption the other way round")
         encryption = encryption_cost(sc.master, cli, wine_csv, it, partitions)
         ratios |= encryption_ratios(encryption)
+        say(f"the same gd on local[{partitions}] in this container: the floor without executors elsewhere")
+        alone = cli_gd_timing(f"local[{partitions}]", wine_csv, it, partitions)
+        ratios |= cluster_vs_local_ratios(cli, alone)
     return {
         "machine": machine(spark),
         "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
@@ -230,6 +233,15 @@ def encryption_ratios(cost: dict) -> dict:
     return {
         "encrypted_vs_plain_empty_job": on["empty_job_seconds"] / off["empty_job_seconds"],
         "encrypted_vs_plain_fit": on["fit_per_iteration_seconds"] / off["fit_per_iteration_seconds"],
+    }
+
+
+def cluster_vs_local_ratios(cluster: dict, local: dict) -> dict:
+    """The same command line's empty job and fit iteration on the cluster against
+    local[N] with as many task slots, one after the other in one run."""
+    return {
+        "cluster_vs_local_empty_job": cluster["empty_job_seconds"] / local["empty_job_seconds"],
+        "cluster_vs_local_fit": cluster["fit_per_iteration_seconds"] / local["fit_per_iteration_seconds"],
     }
 
 

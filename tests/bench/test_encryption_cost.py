@@ -1,5 +1,6 @@
-"""The encryption rows of `./lab bench --on cluster` (jobs.bench.suite.encryption_ratios
-and their sentence in bench.md), without Spark: the measured numbers are given."""
+"""The encryption and cluster-vs-local rows of `./lab bench --on cluster`
+(jobs.bench.suite.encryption_ratios, cluster_vs_local_ratios and their sentences
+in bench.md), without Spark: the measured numbers are given."""
 
 import pytest
 
@@ -42,3 +43,15 @@ def test_on_is_what_the_images_turn_on_for_every_daemon():
     entrypoint = (ROOT / "cluster" / "images" / "entrypoint.sh").read_text()
     for key, value in ENCRYPTION_ON.items():
         assert f'echo "{key} {value}"' in entrypoint, key
+
+
+def test_the_cluster_is_set_against_local_with_the_same_slots(tmp_path):
+    from jobs.bench.suite import cluster_vs_local_ratios
+
+    ratios = cluster_vs_local_ratios(timing(0.060, 0.048), timing(0.040, 0.032))
+    assert ratios["cluster_vs_local_fit"] == pytest.approx(1.5, rel=1e-12)
+    assert ratios["cluster_vs_local_empty_job"] == pytest.approx(1.5, rel=1e-12)
+    result = bench_json(iterations=10)
+    result["ratios"] |= ratios
+    text = write_bench_report(result, tmp_path).read_text()
+    assert "| `cluster_vs_local_empty_job` | 1.500 | The scheduling floor" in text
