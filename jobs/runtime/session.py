@@ -44,7 +44,9 @@ BASE_CONF: dict[str, str] = {
 # the serial collector (.env's SPARKLAB_JVM_OPTS says why; `./lab` passes
 # its value on, this is the fallback for `python -m jobs` on its own).
 JVM_OPTIONS_ENV = "SPARKLAB_JVM_OPTS"
-DEFAULT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CompileThresholdScaling=0.1"
+DEFAULT_JVM_OPTIONS = (
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CompileThresholdScaling=0.1 -XX:ReservedCodeCacheSize=240m"
+)
 
 
 def local_jvm_options() -> str:
