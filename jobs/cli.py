@@ -227,7 +227,8 @@ def one_master(runs: list[argparse.Namespace]) -> str:
 
 def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """Run one parsed job end to end; returns where its JSON went and the JSON."""
-    return next(iter(execute_all([args])))
+    [(path, payload)] = execute_all([args])  # run to the end: the session stops
+    return path, payload
 
 
 def execute_all(
