@@ -26,7 +26,7 @@ from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, rai
 from jobs.options import build_parser
 from jobs.report.files import write_json_atomic
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
-from jobs.runtime.session import build_session, master_from_env
+from jobs.runtime.session import build_session
 
 
 def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None:
@@ -217,12 +217,13 @@ def split_runs(argv: list[str]) -> list[list[str]]:
     return runs
 
 
-def one_master(runs: list[argparse.Namespace]) -> str:
-    """The master of every job in the command (they share one application)."""
+def one_master(runs: list[argparse.Namespace]) -> str | None:
+    """The --master given for the jobs of the command (they share one
+    application), or None: then it is the environment's, for all of them."""
     given = {args.master for args in runs if args.master}
     if len(given) > 1:
         raise JobError(f"jobs joined by {THEN} share one application: give one --master, not {sorted(given)}")
-    return given.pop() if given else master_from_env()
+    return given.pop() if given else None
 
 
 def execute(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
@@ -241,11 +242,12 @@ def execute_all(
     job's own (the application's jobs after the previous one's), its app_id
     the shared one. `on_start(job)` is told which job's turn it is (checks too).
     """
-    master = one_master(runs)
+    given = one_master(runs)
     for args in runs:
-        args.master = master  # the first job's --master, or the environment's: the one application's
+        args.master = args.master or given  # one given --master is every job's
         on_start(args.job)
-        check_arguments(args)
+        check_arguments(args)  # names the environment's master, if it is that one
+    master = runs[0].master  # filled in by the checks
     connect = is_connect_url(master)
     name = "sparklab-" + "+".join(args.job for args in runs)
     spark = connect_session(master) if connect else build_session(master, name)
