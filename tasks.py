@@ -23,7 +23,7 @@ from invoke import Collection, Exit, Task, task
 from cluster import lifecycle, settings
 from cluster import notebook as notebook_service
 from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
-from jobs.options import JOB_HELP, job_parsers, to_argv
+from jobs.options import JOB_HELP, job_parsers, join_runs, to_argv
 from jobs.runtime.child import run_child
 from jobs.runtime.session import JVM_OPTIONS_ENV
 
@@ -160,9 +160,7 @@ def _run_all_jobs(c, on: str, out: Path, clock) -> dict[str, dict]:
     runs them: the session starts once; each job's own time is in its JSON."""
     with clock.phase(f"the three jobs on {on} (one application)"):
         if on == "local":
-            argv: list[str] = []
-            for job in DEMO_JOBS:
-                argv += [*(["--then"] if argv else []), job, "--out", str(out)]
+            argv = join_runs([[job, "--out", str(out)] for job in DEMO_JOBS])
             code = run_child([sys.executable, "-m", "jobs", *argv], env=_local_job_env())
             if code:
                 raise Exit(code=code)  # the job said why, in one line

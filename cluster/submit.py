@@ -28,7 +28,7 @@ from cluster.settings import (
 )
 from jobs.checks import check_out_dir
 from jobs.errors import JobError, Terminated
-from jobs.options import job_parsers, to_argv
+from jobs.options import job_parsers, join_runs, to_argv
 from jobs.report.files import new_run_id, write_json_atomic
 from jobs.runtime.child import wait_passing_signals
 from jobs.runtime.standalone import alive_workers
@@ -95,12 +95,12 @@ def submit_all(
         host_outs.append(host_out)
     # Inputs outside the mounts are copied in for this run (cluster.inputs).
     with staged(given, run_id, env) as mapped:
-        command = [*submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env)]
-        for index, (job, options, job_inside, first, count) in enumerate(jobs):
+        argvs = []
+        for job, options, job_inside, first, count in jobs:
             paths = mapped[first : first + count]
             options["input" if job == "wordcount" else "data"] = paths if job == "wordcount" else paths[0]
-            then = ["--then"] if index else []
-            command += [*then, job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)]
+            argvs.append([job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)])
+        command = [*submit_command(f"{CONTAINER_APP}/jobs/__main__.py", env), *join_runs(argvs)]
         code, lines = spark_submit(command, run=run_id, env=env, echo=echo, on_line=on_line)
     raise_if_interrupted(code)
     if code != 0:

@@ -23,7 +23,7 @@ from typing import Any
 from jobs import cv, gd, wordcount
 from jobs.checks import check_arguments
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
-from jobs.options import build_parser
+from jobs.options import THEN, build_parser, split_runs
 from jobs.report.files import write_json_atomic
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
 from jobs.runtime.session import build_session
@@ -201,20 +201,6 @@ RUNNERS: dict[str, Callable[[Any, argparse.Namespace], dict[str, Any]]] = {
     "cv": run_cv,
     "mllib": run_mllib,
 }
-
-
-THEN = "--then"  # `python -m jobs gd ... --then cv ...`: several jobs, one application
-
-
-def split_runs(argv: list[str]) -> list[list[str]]:
-    """The command line cut at each `--then`: one job's arguments each."""
-    runs: list[list[str]] = [[]]
-    for word in argv:
-        if word == THEN:
-            runs.append([])
-        else:
-            runs[-1].append(word)
-    return runs
 
 
 def one_master(runs: list[argparse.Namespace]) -> str | None:

@@ -128,6 +128,28 @@ def job_parsers() -> dict[str, argparse.ArgumentParser]:
     return dict(sub.choices)
 
 
+THEN = "--then"  # `python -m jobs gd ... --then cv ...`: several jobs, one application
+
+
+def split_runs(argv: list[str]) -> list[list[str]]:
+    """The command line cut at each `--then`: one job's arguments each."""
+    runs: list[list[str]] = [[]]
+    for word in argv:
+        if word == THEN:
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return runs
+
+
+def join_runs(runs: list[list[str]]) -> list[str]:
+    """The inverse of split_runs: each job's arguments, `--then` between them."""
+    argv: list[str] = []
+    for index, words in enumerate(runs):
+        argv += [*([THEN] if index else []), *words]
+    return argv
+
+
 def to_argv(options: dict[str, Any]) -> list[str]:
     """The inverse of the parser: `--name value` for every option that is set
     (None, False and [] are left out; True is a bare flag; lists give several values)."""

@@ -143,3 +143,11 @@ def test_jobs_in_one_application_share_one_master(monkeypatch):
     assert one_master([parse(["wordcount"]), parse(["gd"])]) is None  # the environment's, checked per job
     with pytest.raises(JobError, match="give one --master"):
         one_master([parse(["wordcount", "--master", "local[2]"]), parse(["gd", "--master", "local[1]"])])
+
+
+def test_join_runs_is_the_inverse_of_split_runs():
+    from jobs.options import join_runs, split_runs
+
+    runs = [["wordcount", "--top", "3"], ["gd", "--iterations", "2"], ["cv"]]
+    assert join_runs(runs) == ["wordcount", "--top", "3", "--then", "gd", "--iterations", "2", "--then", "cv"]
+    assert split_runs(join_runs(runs)) == runs

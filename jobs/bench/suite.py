@@ -28,6 +28,7 @@ from jobs.cv import cross_validate
 from jobs.data.rows import fold_ids
 from jobs.data.table import RegressionData, load_table
 from jobs.gd import baseline_weights, fit_gd
+from jobs.options import join_runs
 
 
 def _arrays(data: RegressionData):
@@ -254,9 +255,9 @@ def cli_gd_timing(
     account of load, fit and an empty job (the result's `timing`)."""
     with tempfile.TemporaryDirectory(prefix="sparklab-bench-cli-") as out:
         # The word count reads the wine file as text: it is where the benchmark runs.
-        command = [sys.executable, "-m", "jobs", "wordcount", "--master", master, "--input", wine_csv]
-        command += ["--top", "1", "--out", out, "--then", "gd", "--data", wine_csv, "--out", out]
-        command += ["--iterations", str(iterations), "--partitions", str(partitions)]
+        words = ["wordcount", "--master", master, "--input", wine_csv, "--top", "1", "--out", out]
+        gd = ["gd", "--data", wine_csv, "--out", out, "--iterations", str(iterations)]
+        command = [sys.executable, "-m", "jobs", *join_runs([words, [*gd, "--partitions", str(partitions)]])]
         # Its own JVM: under spark-submit this process's gateway variables would
         # hand the child this very JVM (and "only one SparkContext" per JVM).
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}

@@ -78,7 +78,7 @@ def warm_up(spark) -> None:
     frame.groupBy("key").sum("value").collect()
 
 
-def write_archive(out: Path, jvm_options: str = "", spark_submit: str = "spark-submit") -> Path:
+def write_archive(out: Path, spark_submit: str = "spark-submit") -> Path:
     """Run `warm_up` under spark-submit on local[2] and dump its classes to `out`,
     its class path to `out`.path (each written beside itself first, then
     renamed: the archive is whole or absent)."""
@@ -86,7 +86,7 @@ def write_archive(out: Path, jvm_options: str = "", spark_submit: str = "spark-s
 
     class_path = jars_class_path(Path(pyspark.__file__).parent)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    options = f"{jvm_options} -XX:ArchiveClassesAtExit={partial} -Xlog:cds*=off".strip()
+    options = f"-XX:ArchiveClassesAtExit={partial} -Xlog:cds*=off"
     env = os.environ | {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     command = [
         spark_submit,
@@ -116,15 +116,11 @@ def main(argv: list[str]) -> int:
         warm_up(spark)
         spark.stop()
         return 0
-    if len(argv) not in (1, 2):
-        print("usage: python -m jobs.runtime.class_archive OUT.jsa [JVM_OPTIONS]", file=sys.stderr)
+    if len(argv) != 1:
+        print("usage: python -m jobs.runtime.class_archive OUT.jsa", file=sys.stderr)
         return 2
     spark_submit = Path(sys.prefix, "bin", "spark-submit")
-    write_archive(
-        Path(argv[0]),
-        argv[1] if len(argv) > 1 else "",
-        str(spark_submit) if spark_submit.exists() else "spark-submit",
-    )
+    write_archive(Path(argv[0]), str(spark_submit) if spark_submit.exists() else "spark-submit")
     return 0
 
 

@@ -155,8 +155,9 @@ def build_session(
         # variable, not a conf key.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         # Taken when this call starts the JVM (under spark-submit it runs already).
-        if local_jvm_options():
-            settings["spark.driver.extraJavaOptions"] = local_jvm_options()
+        options = local_jvm_options()
+        if options:
+            settings["spark.driver.extraJavaOptions"] = options
         class_path = local_class_path()
         if class_path:  # the class archive's jars first, in its order (class_archive.py)
             settings["spark.driver.extraClassPath"] = class_path
