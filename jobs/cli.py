@@ -133,10 +133,15 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
     data, split = _load(spark, args)
     data.blocks.count()  # fill the cache now: the fit's time is then the fit's
     load_seconds = time.perf_counter() - started
-    # A few empty jobs first take the scheduler's first-job costs (code run for
-    # the first time in this JVM) that the fit's first iterations would pay.
+    # Empty jobs first compile the scheduler's per-job code in the young JVMs
+    # (it runs once per job and C1 compiles after some dozens of calls), which
+    # the fit's first iterations would otherwise run interpreted. Measured on
+    # the cluster: 20 of them took the fit's 50 iterations from ~50 to ~44 ms
+    # each, ~42 once warm. Their time is reported apart.
     sc.setJobGroup("warm-up", "empty jobs before the fit")
-    empty_job_seconds(sc, data.blocks.getNumPartitions(), jobs=5)
+    started = time.perf_counter()
+    empty_job_seconds(sc, data.blocks.getNumPartitions(), jobs=WARM_UP_JOBS)
+    warm_up_seconds = time.perf_counter() - started
     sc.setJobGroup("fit", title)
     started = time.perf_counter()
     result = fit(
@@ -152,6 +157,8 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
     floor_seconds = empty_job_seconds(sc, data.blocks.getNumPartitions())
     timing = {
         "load_seconds": load_seconds,
+        "warm_up_seconds": warm_up_seconds,
+        "warm_up_jobs": WARM_UP_JOBS,
         "fit_seconds": fit_seconds,
         "fit_per_iteration_seconds": fit_seconds / args.iterations,
         "empty_job_seconds": floor_seconds,
@@ -169,7 +176,10 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
     }
 
 
-def empty_job_seconds(sc, partitions: int, jobs: int = 9) -> float:
+WARM_UP_JOBS = 20
+
+
+def empty_job_seconds(sc, partitions: int, jobs: int = 15) -> float:
     """The median time of an empty Spark job with one task per partition:
     what scheduling alone costs per iteration on this runtime."""
     empty = sc.parallelize(range(partitions), partitions)

@@ -25,8 +25,8 @@ EXPLAIN = {
     "cv_one_job_vs_per_iteration": "The same for the k-model CV: {v:.3f}x.",
     "cli_fit_vs_bench_fit": "The command line's gd as `./lab demo` runs it (`python -m jobs wordcount "
     "--then gd`: an application of its own, UI on for its metrics, progress lines, event log on the "
-    "cluster; cache filled during the load) spends {v:.2f}x the benchmark's time per fit iteration on "
-    "the same runtime: the report's timings are the benchmark's.",
+    "cluster; cache filled during the load; the median of the rounds' runs) spends {v:.2f}x the "
+    "benchmark's time per fit iteration on the same runtime: the report's timings are the benchmark's.",
     "connect_query_vs_empty_job": "A trivial query over Spark Connect from the host "
     "(`spark.range(1).collect()`: the plan over gRPC, the server's analysis, one job of one task, the "
     "rows back) takes {v:.2f}x an empty classic Spark job from the driver container, the scheduling "
@@ -40,8 +40,9 @@ EXPLAIN = {
     "the round trips themselves.",
     "cluster_vs_local_empty_job": "The scheduling floor, an empty job with one task per executor, costs "
     "{v:.2f}x on the cluster what it costs on local[N] with the same task slots in the driver's "
-    "container (the same command line, one after the other): a task's launch, its closure fetched "
-    "from the driver and its result back, each an RPC to a JVM in another container.",
+    "container (the same command line, the runs interleaved, medians): a task's launch, its closure "
+    "fetched from the driver and its result back, each an RPC to a JVM in another container, every "
+    "message AES-GCM encrypted by JVMs that compile with C1 alone (no AES intrinsics).",
     "cluster_vs_local_fit": "The same for the GD fit's time per iteration: {v:.2f}x.",
     "sequential_fits_vs_cv": "Fitting the k models one after another costs {v:.1f}x the one-pass CV.",
     "gd_4e6_vs_numpy": "At the largest size, one iteration of the one-job fit (blocks read once into "
@@ -96,6 +97,20 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
             f"{trip['show_databases_seconds'] * 1000:.1f} ms; one empty Spark job from the driver "
             f"{trip['empty_job_seconds'] * 1000:.1f} ms."
         )
+    cli, alone = result.get("cli_gd_timing"), result.get("cli_gd_timing_local")
+    if cli:
+        runs = f"median of {cli.get('runs', 1)} runs"
+        line = (
+            f"\nThe command line's gd ({runs}): {cli['fit_per_iteration_seconds'] * 1000:.1f} ms per fit "
+            f"iteration, {cli['empty_job_seconds'] * 1000:.1f} ms per empty job"
+        )
+        if alone:
+            line += (
+                f"; on local[{result['partitions']}] in the driver's container: "
+                f"{alone['fit_per_iteration_seconds'] * 1000:.1f} and "
+                f"{alone['empty_job_seconds'] * 1000:.1f} ms"
+            )
+        lines.append(line + ".")
     cost = result.get("encryption_cost")
     if cost:
         on, off = cost["on"], cost["off"]

@@ -41,6 +41,7 @@ def _timing_table(runs: Runs) -> list[str]:
             job,
             label,
             f"{t['load_seconds']:.2f}",
+            f"{t['warm_up_seconds']:.2f}" if "warm_up_seconds" in t else "-",
             f"{t['fit_seconds']:.2f}",
             f"{t['fit_per_iteration_seconds'] * 1000:.1f}",
             f"{t['empty_job_seconds'] * 1000:.1f}",
@@ -56,6 +57,7 @@ def _timing_table(runs: Runs) -> list[str]:
         "job",
         "runtime",
         "load s",
+        "warm-up s",
         "fit s",
         "fit ms/iteration",
         "empty job ms",
@@ -64,8 +66,10 @@ def _timing_table(runs: Runs) -> list[str]:
     return [
         "## Where the time went",
         "",
-        "Load (read, check, split, fill the cache) apart from the fit; each iteration is one Spark "
-        "job, so its floor is an empty job on the same runtime, measured in the same session. "
+        "Load (read, check, split, fill the cache) apart from the fit; so is the warm-up, "
+        "empty jobs that compile the scheduler's per-job code in the young JVMs "
+        "before the fit. Each iteration is one Spark job, so its floor is an empty job on the same "
+        "runtime, measured in the same session. "
         "On the cluster every job pays authenticated, encrypted RPC to executors in other "
         "containers; `./lab bench` measures the same fit without the UI and progress lines.",
         "",

@@ -45,7 +45,7 @@ BASE_CONF: dict[str, str] = {
 # its value on, this is the fallback for `python -m jobs` on its own).
 JVM_OPTIONS_ENV = "SPARKLAB_JVM_OPTS"
 DEFAULT_JVM_OPTIONS = (
-    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CompileThresholdScaling=0.1 -XX:ReservedCodeCacheSize=240m"
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CompileThresholdScaling=0.03 -XX:ReservedCodeCacheSize=240m"
 )
 
 

@@ -55,3 +55,27 @@ def test_the_cluster_is_set_against_local_with_the_same_slots(tmp_path):
     result["ratios"] |= ratios
     text = write_bench_report(result, tmp_path).read_text()
     assert "| `cluster_vs_local_empty_job` | 1.500 | The scheduling floor" in text
+
+
+def test_the_command_lines_runs_are_combined_by_each_times_median():
+    from jobs.bench.suite import median_timing
+
+    runs = [timing(0.050, 0.040, 2.0), timing(0.070, 0.030, 1.0), timing(0.055, 0.090, 3.0)]
+    for run in runs:
+        run["rpc_encrypted"] = True
+    combined = median_timing(runs)
+    assert combined["fit_per_iteration_seconds"] == pytest.approx(0.055, rel=1e-12)
+    assert combined["empty_job_seconds"] == pytest.approx(0.040, rel=1e-12)
+    assert combined["load_seconds"] == pytest.approx(2.0, rel=1e-12)
+    assert combined["rpc_encrypted"] is True  # not a time: taken as it is
+    assert combined["runs"] == 3
+
+
+def test_the_report_states_the_command_lines_medians_on_both_runtimes(tmp_path):
+    result = bench_json(iterations=10)
+    result["cli_gd_timing"] = timing(0.0452, 0.0381) | {"runs": 3}
+    result["cli_gd_timing_local"] = timing(0.0350, 0.0290) | {"runs": 3}
+    text = write_bench_report(result, tmp_path).read_text()
+    expected = "The command line's gd (median of 3 runs): 45.2 ms per fit iteration, 38.1 ms per empty job"
+    assert expected in text
+    assert f"on local[{result['partitions']}] in the driver's container: 35.0 and 29.0 ms" in text

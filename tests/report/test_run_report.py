@@ -183,3 +183,23 @@ def test_a_wordcount_only_run_writes_no_plots(tmp_path):
     report = write_report(tmp_path, {LOCAL: {"wordcount": wordcount_payload("local[*]")}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
     assert "## Word count" in report.read_text()
+
+
+def test_the_time_table_puts_load_and_warm_up_apart_from_the_fit(tmp_path):
+    data = tmp_path / "data.csv"
+    rows = [f"{i};{i % 3};{(i * 7) % 5};{5 + i % 4}" for i in range(20)]
+    data.write_text("\n".join(['"a";"b";"c";"y"', *rows]) + "\n")
+    runs = make_runs(str(data))
+    timing = {
+        "load_seconds": 0.5,
+        "warm_up_seconds": 0.75,
+        "fit_seconds": 2.25,
+        "fit_per_iteration_seconds": 0.045,
+        "empty_job_seconds": 0.036,
+    }
+    runs[CLUSTER]["gd"]["timing"] = timing
+    runs[LOCAL]["gd"]["timing"] = {k: v for k, v in timing.items() if k != "warm_up_seconds"}  # older JSON
+    text = write_report(tmp_path / "run", runs).read_text()
+    rows = {row[1]: row for row in table_rows(text, "| job | runtime | load s")}
+    assert rows[CLUSTER] == ["gd", CLUSTER, "0.50", "0.75", "2.25", "45.0", "36.0", "1.25"]
+    assert rows[LOCAL][3] == "-"
