@@ -262,7 +262,7 @@ def median_timing(runs: list[dict]) -> dict:
 
 def cluster_vs_local_ratios(cluster: dict, local: dict) -> dict:
     """The same command line's empty job and fit iteration on the cluster against
-    local[N] with as many task slots, one after the other in one run."""
+    local[N] with as many task slots, in one run (medians of interleaved runs)."""
     return {
         "cluster_vs_local_empty_job": cluster["empty_job_seconds"] / local["empty_job_seconds"],
         "cluster_vs_local_fit": cluster["fit_per_iteration_seconds"] / local["fit_per_iteration_seconds"],
