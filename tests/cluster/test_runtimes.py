@@ -282,8 +282,12 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
     assert metrics["failed_tasks"] >= 1, metrics
     data = load_table(spark, wine_csv, partitions=2)
     try:
+        # The fit started over, not from a half-updated state: all 20000 losses
+        # match, to the last few bits. (Bit for bit in earlier runs; one CI run
+        # of the cluster's restarted fit differed from this host's local[2] run
+        # in the last bit of 9 weights, 5.6e-17; the other runtime tests allow 1e-9.)
         assert_gd_equal(
-            payload, fit_gd(spark.sparkContext, data, iterations=iterations, one_job=True), rtol=0
+            payload, fit_gd(spark.sparkContext, data, iterations=iterations, one_job=True), rtol=1e-13
         )
     finally:
         data.blocks.unpersist()
