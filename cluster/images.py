@@ -5,8 +5,8 @@ internet, from a public Debian image (Dockerfile.base-public).
 sparklab/spark:<hash> is installed offline (`docker build --network none`)
 from the host's wheelhouse with the lock's versions, so the executors run
 exactly the host venv's Python, pyspark, numpy, pandas and pyarrow.
-sparklab/notebook:<hash> adds JupyterLab on top, the same way. (Just over
-300 lines: the three images share one offline wheel and tag machinery here.)
+sparklab/notebook:<hash> adds JupyterLab on top, the same way. (About
+330 lines: the three images share one offline wheel and tag machinery here.)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
@@ -33,6 +34,9 @@ HERE = ROOT / "cluster" / "images"
 LOCK = ROOT / "requirements.lock"
 WHEELHOUSE = Path(os.environ.get("SPARKLAB_WHEELHOUSE", Path.home() / ".cache" / "sparklab" / "wheelhouse"))
 BASE_TAG = "sparklab/base:bookworm"
+# A base build that ./lab started beside its set-up (./lab says why).
+BASE_BUILD_LOG = WHEELHOUSE.parent / "base-build.log"
+BASE_BUILD_PID = WHEELHOUSE.parent / "base-build.pid"
 APP_REPO = "sparklab/spark"
 # What reaches the executors; the versions come from the lock.
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
@@ -180,9 +184,42 @@ def image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
+def _is_base_build(pid: int) -> bool:
+    """Is pid a running build-base.sh? (A process that ended has no command line.)"""
+    try:
+        return "build-base.sh" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _wait_for_base_build_beside_setup() -> None:
+    """./lab starts the base build beside a first set-up (it says why):
+    wait until that build has ended, and say so if it left no image."""
+    try:
+        pid = int(BASE_BUILD_PID.read_text())
+    except (OSError, ValueError):
+        return  # none started
+    if _is_base_build(pid):
+        print(
+            f"base: waiting for the build ./lab started beside the set-up (log: {BASE_BUILD_LOG})",
+            file=sys.stderr,
+            flush=True,
+        )
+        while _is_base_build(pid):
+            time.sleep(0.5)
+    BASE_BUILD_PID.unlink(missing_ok=True)
+    if not image_exists(BASE_TAG):
+        print(
+            f"base: the build beside the set-up failed (log: {BASE_BUILD_LOG}); building it here",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def build_base(public_base: str | None = None, force: bool = False) -> str:
     """sparklab/base:bookworm by debootstrap (root, ~1 min), or FROM public_base
     (e.g. debian:bookworm-slim; needs internet). Reused unless force."""
+    _wait_for_base_build_beside_setup()
     if image_exists(BASE_TAG) and not force:
         return BASE_TAG
     if public_base:

@@ -43,3 +43,45 @@ def test_a_lock_without_a_runtime_pin_is_an_error_naming_it(tmp_path):
 def test_the_projects_lock_pins_what_pyproject_pins_for_the_executors():
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert sorted(images.runtime_requirements()) == sorted(dependencies)
+
+
+def _start_stand_in_base_build(tmp_path, seconds: float):
+    """A real process named build-base.sh, started as ./lab starts the real one."""
+    import subprocess
+
+    script = tmp_path / "build-base.sh"
+    script.write_text(f"#!/bin/sh\nsleep {seconds}\n")
+    script.chmod(0o755)
+    return subprocess.Popen([str(script)])
+
+
+def test_the_base_build_beside_the_set_up_is_waited_for(tmp_path, monkeypatch, capsys):
+    build = _start_stand_in_base_build(tmp_path, 1.5)
+    pid_file = tmp_path / "base-build.pid"
+    pid_file.write_text(f"{build.pid}\n")
+    monkeypatch.setattr(images, "BASE_BUILD_PID", pid_file)
+    # Reaped as soon as it ends, as init reaps the real one (./lab detaches it).
+    monkeypatch.setattr(images, "image_exists", lambda tag: build.wait() == 0)
+
+    images._wait_for_base_build_beside_setup()
+
+    assert build.poll() == 0  # it had ended when the wait returned
+    assert not pid_file.exists()
+    assert "waiting for the build ./lab started beside the set-up" in capsys.readouterr().err
+
+
+def test_a_failed_or_absent_base_build_beside_the_set_up_is_said_and_not_waited_for(
+    tmp_path, monkeypatch, capsys
+):
+    pid_file = tmp_path / "base-build.pid"
+    monkeypatch.setattr(images, "BASE_BUILD_PID", pid_file)
+    monkeypatch.setattr(images, "image_exists", lambda tag: False)
+    images._wait_for_base_build_beside_setup()  # none started: nothing said
+    assert capsys.readouterr().err == ""
+
+    ended = _start_stand_in_base_build(tmp_path, 0)
+    ended.wait()
+    pid_file.write_text(f"{ended.pid}\n")
+    images._wait_for_base_build_beside_setup()
+    assert "the build beside the set-up failed" in capsys.readouterr().err
+    assert not pid_file.exists()
