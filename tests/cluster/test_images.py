@@ -1,6 +1,8 @@
 """cluster.images.runtime_requirements: the executors' pins, taken from the lock (no Docker)."""
 
+import time
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -50,9 +52,17 @@ def _start_stand_in_base_build(tmp_path, seconds: float):
     import subprocess
 
     script = tmp_path / "build-base.sh"
-    script.write_text(f"#!/bin/sh\nsleep {seconds}\n")
+    # Not its last command: a shell may exec that, and lose the script's name.
+    script.write_text(f"#!/bin/sh\nsleep {seconds}\nexit 0\n")
     script.chmod(0o755)
-    return subprocess.Popen([str(script)])
+    build = subprocess.Popen([str(script)])
+    # Right after exec the kernel may show no command line yet; ./lab's
+    # build has run for minutes when the image build looks for it.
+    command_line = Path(f"/proc/{build.pid}/cmdline")
+    deadline = time.monotonic() + 5
+    while seconds and not command_line.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return build
 
 
 def test_the_base_build_beside_the_set_up_is_waited_for(tmp_path, monkeypatch, capsys):
@@ -60,12 +70,16 @@ def test_the_base_build_beside_the_set_up_is_waited_for(tmp_path, monkeypatch, c
     pid_file = tmp_path / "base-build.pid"
     pid_file.write_text(f"{build.pid}\n")
     monkeypatch.setattr(images, "BASE_BUILD_PID", pid_file)
-    # Reaped as soon as it ends, as init reaps the real one (./lab detaches it).
-    monkeypatch.setattr(images, "image_exists", lambda tag: build.wait() == 0)
+    ended_when_the_image_was_looked_for = []
+    monkeypatch.setattr(
+        images,
+        "image_exists",
+        lambda tag: ended_when_the_image_was_looked_for.append(build.poll() == 0) or True,
+    )
 
     images._wait_for_base_build_beside_setup()
 
-    assert build.poll() == 0  # it had ended when the wait returned
+    assert ended_when_the_image_was_looked_for == [True]  # not looked for while it still ran
     assert not pid_file.exists()
     assert "waiting for the build ./lab started beside the set-up" in capsys.readouterr().err
 
