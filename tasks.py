@@ -1,11 +1,14 @@
-"""SparkLab's tasks. `./lab --list` (or `invoke --list` in .venv) shows them.
+"""SparkLab's tasks. `./lab --list` (or `invoke --list` in .venv) shows them,
+in the groups of `GROUPS`.
 
 Tasks are thin: they assemble a command or call a function in `jobs/` or
 `cluster/`, where the logic and its tests live. The job tasks (wordcount,
 gd, cv) are made from the jobs' own argparse parsers (`jobs.options`): their
 options, defaults and help live there alone. No pyspark import up here.
 One file over 300 lines, by invoke's convention: it is the collection, one
-short function per task, each docstring the task's help.
+short function per task, each docstring the task's help. invoke's parser
+is fitted to this command line by `cluster.task_parser` (typed options,
+optional positionals, `-h` everywhere, one-line parse errors).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from invoke import Collection, Exit, Task, task
+from invoke import Collection, Exit, Task
 
 from cluster import lifecycle, settings
 from cluster import notebook as notebook_service
+from cluster.task_parser import TypedTask, install, task
 from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
-from jobs.options import JOB_HELP, job_parsers, join_runs, to_argv
+from jobs.options import CONNECT_JOBS, JOB_HELP, JOBS, job_parsers, join_runs, to_argv
 from jobs.runtime.child import run_child
 from jobs.runtime.session import JVM_OPTIONS_ENV
 
@@ -33,10 +37,23 @@ PY = shlex.quote(sys.executable)
 # that relative paths on its command line mean what the caller meant.
 CALLER_DIR = Path(os.environ.get("SPARKLAB_CALLER_DIR") or Path.cwd())
 PATH_OPTIONS = ("input", "data", "out")
-ON_HELP = (
-    "where to run: local (this machine, default), cluster (the Compose cluster) or connect "
-    "(wordcount and mllib, through the cluster's Spark Connect server: `./lab up --connect`)"
+BASE_HELP = (
+    "make a missing base image from this public Debian image only (pulled from your registry); "
+    "default: the first way that works (.env: SPARKLAB_BASE_IMAGE, SPARKLAB_PUBLIC_BASE)"
 )
+# Where each job can run: Spark Connect runs the DataFrame programs only.
+ON_CHOICES = {job: ("local", "cluster", *(["connect"] if job in CONNECT_JOBS else [])) for job in JOBS}
+ON_HELP = {
+    "local": "local (local[*] on this machine, the default)",
+    "cluster": "cluster (the Compose cluster)",
+    "connect": "connect (through the cluster's Spark Connect server: `./lab up --connect`)",
+}
+# The Compose services (docker-compose.yml; tests/test_tasks.py checks the two agree).
+SERVICES = ("master", "worker", "driver", "history", "connect", "notebook")
+
+
+def on_help(job: str) -> str:
+    return "where to run: " + ", ".join(ON_HELP[on] for on in ON_CHOICES[job])
 
 
 def one_line_errors(body):
@@ -51,6 +68,9 @@ def one_line_errors(body):
             return body(c, *args, **kwargs)
         except JobError as error:
             raise Exit(f"{name}: {error}", code=2) from None
+        except PermissionError as error:  # e.g. results/ not writable
+            where = f": {error.filename}" if error.filename else ""
+            raise Exit(f"{name}: {error.strerror or error}{where}; make it writable", code=2) from None
         except (KeyboardInterrupt, Terminated) as stop:
             raise Exit(f"{name}: interrupted; no result written", code=interrupt_exit_code(stop)) from None
 
@@ -70,6 +90,10 @@ def _from_caller(options: dict) -> dict:
 
 def run_job(c, job: str, on: str, options: dict) -> Path | None:
     """Run `python -m jobs JOB` here, or submit it to the Compose cluster."""
+    if on not in ON_CHOICES[job]:
+        choices = " or ".join(ON_CHOICES[job])
+        but = "; Spark Connect runs wordcount and mllib" if on == "connect" else ""
+        raise Exit(f"{job}: --on must be {choices}, not {on!r}{but}", code=2)
     options = _from_caller(options)
     # The job's own parser checks every value first, the same way on both runtimes.
     job_parsers()[job].parse_args(to_argv(options))
@@ -91,7 +115,7 @@ def run_job(c, job: str, on: str, options: dict) -> Path | None:
         if code:
             raise Exit(code=code)
         return None
-    raise Exit(f"--on must be local, cluster or connect, not {on!r}", code=2)
+    raise AssertionError(on)  # ON_CHOICES names only the runtimes above
 
 
 def _local_job_env() -> dict[str, str]:
@@ -103,7 +127,7 @@ def _job_task(job: str) -> Task:
     parser = job_parsers()[job]
     params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     params.append(inspect.Parameter("on", inspect.Parameter.KEYWORD_ONLY, default="local"))
-    helps, iterable = {"on": ON_HELP}, []
+    helps, iterable, kinds = {"on": on_help(job)}, [], {}
     for action in parser._actions:
         if action.dest == "help":
             continue
@@ -112,10 +136,15 @@ def _job_task(job: str) -> Task:
         params.append(
             inspect.Parameter(action.dest, inspect.Parameter.KEYWORD_ONLY, default=False if flag else None)
         )
-        default = "" if flag or action.default is None else f" (default {action.default})"
+        # A list's default is a path of this checkout: its help names it instead.
+        shown = flag or action.default is None or isinstance(action.default, list)
+        default = "" if shown else f" (default {action.default})"
         helps[action.dest] = (action.help or "") + default
         if action.nargs in ("+", "*"):
             iterable.append(action.dest)
+            helps[action.dest] += "; one or more, up to the next option"
+        elif action.type in (int, float):
+            kinds[action.dest] = action.type
 
     def body(c, on="local", **options):
         run_job(c, job, on, options)
@@ -124,7 +153,7 @@ def _job_task(job: str) -> Task:
     body = one_line_errors(body)
     body.__doc__ = JOB_HELP[job]
     body.__signature__ = inspect.Signature(params)
-    return Task(body, name=job, help=helps, iterable=iterable, auto_shortflags=False)
+    return TypedTask(body, name=job, help=helps, iterable=iterable, kinds=kinds)
 
 
 wordcount, gd, cv, mllib = (_job_task(job) for job in ("wordcount", "gd", "cv", "mllib"))
@@ -175,13 +204,15 @@ def _run_all_jobs(c, on: str, out: Path, clock) -> dict[str, dict]:
 
 
 @task(
+    kinds={"workers": int},
     help={
         "workers": "workers in the cluster (default: SPARKLAB_WORKERS in .env)",
         "local_only": "skip the cluster",
-    }
+        "base": BASE_HELP,
+    },
 )
 @one_line_errors
-def demo(c, workers=None, local_only=False):
+def demo(c, workers=None, local_only=False, base=None):
     """Run the three jobs on local[*] and on the Docker cluster, then write the report."""
     from jobs.report.files import new_run_id
     from jobs.report.phases import PhaseClock
@@ -189,7 +220,7 @@ def demo(c, workers=None, local_only=False):
 
     setup = os.environ.get("SPARKLAB_SETUP_SECONDS")  # ./lab's own set-up, timed there
     clock = PhaseClock("demo", [("set-up (.venv)", float(setup))] if setup else [])
-    workers = int(workers or settings.default_workers())
+    workers = workers or settings.default_workers()
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     run_dir = ROOT / "results" / new_run_id()
     runs = {"local[*]": _run_all_jobs(c, "local", run_dir / "local", clock)}
@@ -205,7 +236,7 @@ def demo(c, workers=None, local_only=False):
             )
         else:
             with clock.phase("images (built once, then reused)"):
-                lifecycle.ensure_images()
+                lifecycle.ensure_images(base)
             with clock.phase(f"cluster up ({workers} workers)"):
                 lifecycle.up(workers=workers)
             label = f"cluster ({workers} workers)"
@@ -286,7 +317,7 @@ def lint(c):
 
 @task(
     help={
-        "base": "build the base from this public image (needs internet) instead of debootstrap",
+        "base": BASE_HELP,
         "force": "rebuild even if the images exist",
         "save": "write the images into FILE (docker save), to carry to another host",
         "load": "load the images from FILE (made by --save on another host; no registry needed)",
@@ -294,15 +325,14 @@ def lint(c):
 )
 @one_line_errors
 def image(c, base=None, force=False, save=None, load=None):
-    """Build the Spark images here (debootstrap base + wheelhouse), reusing what is built."""
+    """Build the Spark images here (the base in the first way that works), reusing what is built."""
     from cluster import across, images
 
     if load:
         for tag in across.load_images(Path(CALLER_DIR / load)):
             print(f"image: loaded {tag}")
         return
-    images.build_base(public_base=base, force=force)
-    tag = images.build_app(force=force)
+    tag = images.build_app(force=force, public_base=base)
     images.check_versions(tag)
     for name, size in images.image_sizes().items():
         print(f"image: {name}  {size / 1e6:,.0f} MB")
@@ -311,22 +341,19 @@ def image(c, base=None, force=False, save=None, load=None):
 
 
 @task(
+    kinds={"workers": int},
     help={
         "workers": "how many workers (default: SPARKLAB_WORKERS in .env)",
         "connect": "also start the Spark Connect server (`./lab connect` prints its URL)",
         "advertise": "publish master, one worker and driver on this host address (README: Across machines)",
         "peers": "with --advertise: the addresses of the hosts that will join, comma-separated",
-    }
+        "base": BASE_HELP,
+    },
 )
 @one_line_errors
-def up(c, workers=None, connect=False, advertise=None, peers=""):
+def up(c, workers=None, connect=False, advertise=None, peers="", base=None):
     """Start the cluster (building what is missing) and wait until every worker is registered."""
-    lifecycle.up(
-        None if workers is None else int(workers),
-        connect=connect,
-        advertise=advertise,
-        peers=peers.split(","),
-    )
+    lifecycle.up(workers, connect=connect, advertise=advertise, peers=peers.split(","), base=base)
 
 
 @task(
@@ -334,16 +361,18 @@ def up(c, workers=None, connect=False, advertise=None, peers=""):
     help={
         "master": "host A's master, spark://ADDR:7077 (its `./lab up --advertise ADDR`)",
         "advertise": "this host's address, published for the master, driver and other workers",
-        "workers": "workers on this host: 1 (one per host across machines, its ports are fixed)",
         "peers": "other joined hosts' addresses, comma-separated (their executors exchange data)",
     },
 )
 @one_line_errors
-def join(c, master, advertise, workers=1, peers=""):
+def join(c, master=None, advertise=None, peers=""):
     """Start a worker here that joins host A's master (copy its secret and images first)."""
     from cluster.across import join as join_master
 
-    name = join_master(master, advertise=advertise, workers=int(workers), peers=peers.split(","))
+    if not master or not advertise:
+        raise Exit("join: give host A's master and this host's address: "
+                   "./lab join spark://ADDR_A:7077 --advertise ADDR_B", code=2)  # fmt: skip
+    name = join_master(master, advertise=advertise, peers=peers.split(","))
     print(f"join: worker {name} registered with {master}; `./lab down` here removes it")
 
 
@@ -373,7 +402,6 @@ def status(c):
 
 @task(
     positional=["app"],
-    auto_shortflags=False,
     help={"app": "the application id (`./lab status` lists them)", "all_": "every running application"},
 )
 @one_line_errors
@@ -387,22 +415,42 @@ def stop(c, app=None, all_=False):
     print(f"stop: ended {', '.join(ended) or 'nothing'}")
 
 
-@task(help={"service": "master, worker, driver or history (default: all)", "follow": "keep following"})
+@task(
+    positional=["services"],
+    iterable=["services"],
+    help={
+        "services": f"which services: {', '.join(SERVICES)} (default: every one running)",
+        "follow": "keep following",
+    },
+)
 @one_line_errors
-def logs(c, service=None, follow=False):
-    """Show the containers' logs."""
-    lifecycle.compose(
-        "logs", "--tail", "200", *(["--follow"] if follow else []), *([service] if service else [])
-    )
+def logs(c, services=None, follow=False):
+    """Show the containers' logs: `logs` for all, `logs master worker` for some."""
+    unknown = [name for name in services or [] if name not in SERVICES]
+    if unknown:
+        raise Exit(f"logs: no service {unknown[0]!r}; the services: {', '.join(SERVICES)}", code=2)
+    follow_ = ["--follow"] if follow else []
+    lifecycle.compose("logs", "--tail", "200", *follow_, *(services or []), env=_every_profile())
+
+
+def _every_profile() -> dict[str, str]:
+    """Compose's environment with every profile on, so that connect and notebook are known too."""
+    return {**settings.compose_env(), "COMPOSE_PROFILES": "*"}
 
 
 @task
 @one_line_errors
 def ui(c):
-    """Print the web UIs' addresses (master with workers and apps behind it, history)."""
+    """Print the addresses of the web UIs, JupyterLab and Spark Connect that are running."""
     lifecycle.require_running()
-    print(f"master   {lifecycle.master_ui()}  (worker and application UIs open through it)")
-    print(f"history  {lifecycle.service_url('history', 18080)}")
+    running = lifecycle.running_services(_every_profile())
+    print(f"master    {lifecycle.master_ui()}  (worker and application UIs open through it)")
+    print(f"history   {lifecycle.service_url('history', 18080)}")
+    if running.get("notebook"):
+        print(f"notebook  {lifecycle.service_url('notebook', 8888)}/lab  (`./lab notebook`: with its token)")
+    if running.get("connect"):
+        connect_url = lifecycle.service_url("connect", 15002, scheme="sc")
+        print(f"connect   {connect_url}  (`./lab connect`: with its token)")
 
 
 @task
@@ -416,6 +464,13 @@ def shell(c):
     )
 
 
+def _split_args(args: str) -> list[str]:
+    try:
+        return shlex.split(args)
+    except ValueError as error:  # an unclosed quote
+        raise Exit(f"submit: --args {args!r}: {error}; quote the options as one word", code=2) from None
+
+
 def _after_dashes(c) -> list[str]:
     """The words after `--` on the command line, as given (invoke's
     `c.remainder` is them joined by spaces, which loses their quoting)."""
@@ -426,18 +481,27 @@ def _after_dashes(c) -> list[str]:
 
 
 @task(
+    positional=["script"],
     help={
         "script": "your PySpark script PATH.py (its directory's modules go too), or a job: wordcount, gd, cv",
         "args": "a job's options, quoted: --args '--iterations 10' (a script's arguments go after --)",
         "on": "cluster (default: the Compose cluster) or local (local[*] here)",
-    }
+    },
 )
 @one_line_errors
-def submit(c, script, args="", on="cluster"):
+def submit(c, script=None, args="", on="cluster"):
     """Run your PySpark script (`submit my.py -- ARGS`) or a job (`submit gd --args '...'`) on the cluster."""
+    if not script:
+        raise Exit("submit: name a script or a job: ./lab submit my.py -- ARGS, or ./lab submit gd", code=2)
     if script in JOB_HELP:
-        run_job(c, script, on, vars(job_parsers()[script].parse_args(shlex.split(args))))
+        if _after_dashes(c):
+            raise Exit(f"submit: {script}'s options go in --args, not after --: "
+                       f"./lab submit {script} --args '--iterations 10'", code=2)  # fmt: skip
+        run_job(c, script, on, vars(job_parsers()[script].parse_args(_split_args(args))))
         return
+    if args:
+        raise Exit(f"submit: --args is for the jobs ({', '.join(JOBS)}); a script's arguments "
+                   f"go after --: ./lab submit {script} -- {args}", code=2)  # fmt: skip
     from cluster.scripts import submit_script
 
     code, out = submit_script(script, _after_dashes(c), on=on, cwd=CALLER_DIR)
@@ -472,11 +536,12 @@ def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_loc
     from cluster.comparison import compare as run_compare
     from jobs.report.files import new_run_id
 
+    sizes, names = compare_sizes(workers), compare_jobs(jobs)
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     out = ROOT / "results" / "compare" / new_run_id()
     result = run_compare(
-        jobs.split(","),
-        [int(n) for n in workers.split(",")],
+        names,
+        sizes,
         out,
         compose=not no_compose,
         local_cluster=not no_local_cluster,
@@ -484,6 +549,29 @@ def compare(c, workers="1,2,3", jobs="wordcount,gd,cv", no_compose=False, no_loc
     print(f"compare: report at {out / 'report.md'}")
     if not result["all_equal"]:
         raise Exit("compare: some results differ from local[*] (see the report)", code=1)
+
+
+def compare_sizes(text: str) -> list[int]:
+    """`--workers 1,2,3` as numbers, or one line that says what is wrong."""
+    try:
+        sizes = [int(word) for word in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise Exit(f"compare: --workers {text!r}: give sizes, comma-separated: --workers 1,2,3", code=2)
+    return sizes
+
+
+def compare_jobs(text: str) -> list[str]:
+    """`--jobs wordcount,gd` as names, or one line that says what is wrong."""
+    from cluster.comparison import JOB_OPTIONS
+
+    names = [word for word in text.split(",") if word]
+    unknown = [name for name in names if name not in JOB_OPTIONS]
+    if not names or unknown:
+        what = f"no job {unknown[0]!r}" if unknown else "no job named"
+        raise Exit(f"compare: --jobs {text!r}: {what}; choose among {','.join(JOB_OPTIONS)}", code=2)
+    return names
 
 
 @task(
@@ -514,6 +602,24 @@ def bench(c, quick=False, on="local", no_mllib=False):
         raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
-ns = Collection(wordcount, gd, cv, mllib, data, demo, compare, bench, test, lint)
-for cluster_task in (image, up, join, down, status, stop, logs, ui, shell, submit, notebook, connect):
-    ns.add_task(cluster_task)
+@task
+def reference(c):
+    """Write the command-line reference, docs/reference/cli.md, from the task and job parsers."""
+    from cluster.cli_reference import write_reference
+
+    print(f"reference: wrote {write_reference(ns, GROUPS)}")
+
+
+# `./lab --list`, in this order (cluster.task_parser prints it).
+GROUPS = (
+    ("Start here", ("demo", "test")),
+    ("Jobs", ("wordcount", "gd", "cv", "mllib", "data", "compare", "bench")),
+    ("The cluster", ("up", "status", "ui", "logs", "stop", "down", "image", "join", "connect")),
+    ("Your code", ("submit", "notebook", "shell")),
+    ("Develop", ("lint", "reference")),
+)
+install(GROUPS)
+ns = Collection()
+for _, names in GROUPS:
+    for name in names:
+        ns.add_task(globals()[name])

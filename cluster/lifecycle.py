@@ -245,9 +245,15 @@ def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:
     compose("down", *(["--volumes"] if volumes else []), "--remove-orphans", env=env)
 
 
-def service_url(service: str, port: int, env: dict[str, str] | None = None) -> str:
+def service_url(service: str, port: int, env: dict[str, str] | None = None, *, scheme: str = "http") -> str:
+    """Where the host reaches a service's published `port` (any service: every
+    Compose profile is on for the lookup, so notebook and connect are known)."""
+    env = {**(env or compose_env()), "COMPOSE_PROFILES": "*"}
     done = compose("port", service, str(port), env=env, capture=True)
-    return "http://" + done.stdout.strip().splitlines()[0]
+    address = done.stdout.strip().splitlines()[0]  # as published: tests check it is loopback
+    if scheme == "sc":  # pyspark sends a token without TLS only to `localhost` (cluster/connect.py)
+        address = "localhost:" + address.rpartition(":")[2]
+    return f"{scheme}://{address}"
 
 
 def master_ui(env: dict[str, str] | None = None) -> str:
@@ -260,12 +266,14 @@ def master_state(env: dict[str, str] | None = None) -> dict:
 
 
 def describe(env: dict[str, str] | None = None) -> str:
-    """The master's view, as a few lines of text."""
+    """The running services, then the master's view, as a few lines of text."""
     state = master_state(env)
+    running = running_services({**(env or compose_env()), "COMPOSE_PROFILES": "*"})
     lines = [
+        "services " + ", ".join(f"{name} x{n}" if n > 1 else name for name, n in sorted(running.items())),
         f"master {state.get('url')} {state.get('status')}: {state.get('aliveworkers', 0)} live workers, "
         f"{state.get('coresused', 0)}/{state.get('cores', 0)} cores and "
-        f"{state.get('memoryused', 0)}/{state.get('memory', 0)} MB in use"
+        f"{state.get('memoryused', 0)}/{state.get('memory', 0)} MB in use",
     ]
     for worker in state.get("workers", []):
         lines.append(

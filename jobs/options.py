@@ -16,12 +16,19 @@ from jobs.data.paths import PROJECT_DIR
 JOBS = ("wordcount", "gd", "cv", "mllib")
 
 
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
+CONNECT_JOBS = ("wordcount", "mllib")  # DataFrame programs; gd and cv use RDDs, which Connect lacks
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, connect: bool) -> None:
+    connect_url = (
+        ", or sc://HOST:PORT for a Spark Connect server (its token in $SPARK_CONNECT_AUTHENTICATE_TOKEN)"
+        if connect
+        else ""
+    )
     parser.add_argument(
         "--master",
         default=None,
-        help="Spark master URL, or sc://HOST:PORT for a Spark Connect server (wordcount and mllib; "
-        "its token in $SPARK_CONNECT_AUTHENTICATE_TOKEN) (default: $SPARKLAB_MASTER, else local[*])",
+        help=f"Spark master URL{connect_url} (default: $SPARKLAB_MASTER, else local[*])",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="results directory (default: results/<run-id>)"
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
             _add_mllib_options(job_parser)
         else:
             _add_regression_options(job_parser, folds=name == "cv")
-        _add_common_options(job_parser)
+        _add_common_options(job_parser, connect=name in CONNECT_JOBS)
     return parser
 
 

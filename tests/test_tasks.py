@@ -1,10 +1,15 @@
 """tasks.py's job tasks, made from the jobs' argparse parsers (no job is run)."""
 
+import contextlib
 import copy
+import io
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
-from invoke import Exit, MockContext
+from invoke import Exit, MockContext, Program
+from invoke.parser import Parser
 
 import tasks
 from jobs.options import JOBS, job_parsers
@@ -50,7 +55,7 @@ def test_a_job_task_has_exactly_its_parsers_flags_plus_on(job):
 @pytest.mark.parametrize("job", JOBS)
 def test_a_job_tasks_help_is_its_parsers_help(job):
     task = arguments(job)
-    assert task["on"].help == tasks.ON_HELP
+    assert task["on"].help == tasks.on_help(job)
     for action in job_parsers()[job]._actions:
         if action.dest != "help":
             assert task[action.dest].help.startswith(action.help), action.dest
@@ -106,9 +111,22 @@ def test_from_caller_leaves_absolute_and_unset_paths_alone(tmp_path, monkeypatch
 
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(Exit) as exit_:
-        tasks.run_job(MockContext(), "gd", "mars", {})
+        tasks.run_job(MockContext(), "wordcount", "mars", {})
     assert exit_.value.code == 2
-    assert exit_.value.message == "--on must be local, cluster or connect, not 'mars'"
+    assert exit_.value.message == "wordcount: --on must be local or cluster or connect, not 'mars'"
+
+
+def test_gd_and_cv_offer_no_spark_connect_and_refuse_it_in_one_line():
+    for job in ("gd", "cv"):
+        assert "connect" not in arguments(job)["on"].help
+        assert "sc://" not in arguments(job)["master"].help
+        with pytest.raises(Exit) as exit_:
+            tasks.run_job(MockContext(), job, "connect", {})
+        assert (exit_.value.code, exit_.value.message) == (
+            2,
+            f"{job}: --on must be local or cluster, not 'connect'; Spark Connect runs wordcount and mllib",
+        )
+    assert "connect" in arguments("mllib")["on"].help
 
 
 @pytest.mark.parametrize(
@@ -126,3 +144,187 @@ def test_an_unknown_runtime_is_refused():
 )
 def test_the_two_test_runs_give_one_exit_code(codes, combined):
     assert tasks.combined_exit_code(*codes) == combined
+
+
+# --- The command line as invoke parses it (cluster.task_parser) -------------
+
+
+def parse(*words: str):
+    """The parse of `./lab WORDS`, in-process: invoke's parser fed the real tasks."""
+    contexts = copy.deepcopy(tasks.ns).to_contexts()
+    return Parser(initial=Program().initial_context, contexts=contexts).parse_argv(list(words))
+
+
+def parsed_task(*words: str) -> dict:
+    """The first task's arguments after parsing `./lab WORDS`, by name."""
+    return {argument.name.replace("-", "_"): argument.value for argument in parse(*words)[1].args.values()}
+
+
+def refusal(*words: str) -> str:
+    with pytest.raises(Exit) as exit_:
+        parse(*words)
+    assert exit_.value.code == 2
+    return exit_.value.message
+
+
+def test_stop_all_parses_without_an_application_id():
+    assert parsed_task("stop", "--all") == {"all_": True, "app": None}
+    assert parsed_task("stop", "app-20261206-0001") == {"all_": False, "app": "app-20261206-0001"}
+
+
+@pytest.mark.parametrize("help_flag", ["--help", "-h"])
+@pytest.mark.parametrize("name", sorted(tasks.ns.tasks))
+def test_every_task_takes_help_and_h_as_a_request_for_its_help(name, help_flag):
+    # Not as a positional's value: `./lab stop --help` once meant an application named --help.
+    assert parse(name, help_flag)[0].args.help.value == name
+
+
+def test_logs_takes_several_service_names():
+    assert parsed_task("logs", "master", "worker", "--follow") == {
+        "services": ["master", "worker"],
+        "follow": True,
+    }
+    assert parsed_task("logs") == {"services": [], "follow": False}
+
+
+def test_input_takes_several_files_after_one_flag_or_one_after_each():
+    assert parsed_task("wordcount", "--input", "a.txt", "b.txt", "--top", "3")["input"] == ["a.txt", "b.txt"]
+    assert parsed_task("wordcount", "--input", "a.txt", "--input", "b.txt")["input"] == ["a.txt", "b.txt"]
+    assert refusal("wordcount", "--input", "--top", "3") == (
+        "wordcount: --input needs at least one value (`./lab wordcount --help` shows its options)"
+    )
+
+
+def test_numbers_are_typed_and_anything_else_is_refused_in_one_line():
+    options = parsed_task("gd", "--iterations", "20", "--lr", "0.05", "--test-fraction=0.3")
+    assert (options["iterations"], options["lr"], options["test_fraction"]) == (20, 0.05, 0.3)
+    assert parsed_task("up", "--workers", "3")["workers"] == 3
+    assert refusal("up", "--workers", "abc") == (
+        "up: --workers takes a whole number, not 'abc' (`./lab up --help` shows its options)"
+    )
+    assert refusal("gd", "--lr", "fast").startswith("gd: --lr takes a number, not 'fast'")
+    assert refusal("demo", "--workers", "2.5").startswith("demo: --workers takes a whole number")
+
+
+def test_an_unknown_word_is_refused_in_one_line_naming_the_task():
+    assert refusal("gd", "--nosuch") == "gd: No idea what '--nosuch' is (`./lab gd --help` shows its options)"
+    assert refusal("nosuch") == "lab: No idea what 'nosuch' is (`./lab --list` shows the tasks)"
+
+
+def test_no_task_has_one_letter_flags_but_test_k():
+    short = {
+        (context.name, flag)
+        for context in copy.deepcopy(tasks.ns).to_contexts()
+        for flag in context.flags
+        if not flag.startswith("--")
+    }
+    assert short == {("test", "-k")}
+
+
+def test_the_help_shows_ints_and_floats_as_such():
+    contexts = {context.name: context for context in copy.deepcopy(tasks.ns).to_contexts()}
+    gd_rows = dict(contexts["gd"].help_tuples())
+    assert "--iterations=INT" in gd_rows
+    assert "--lr=FLOAT" in gd_rows
+    assert "--input=STRING ..." in dict(contexts["wordcount"].help_tuples())
+
+
+def test_every_task_is_listed_once_in_a_group_and_the_list_prints_the_groups():
+    listed = [name for _, names in tasks.GROUPS for name in names]
+    assert sorted(listed) == sorted(tasks.ns.tasks)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        Program(namespace=tasks.ns, binary="lab").run(["lab", "--list"], exit=False)
+    titles = [
+        line[:-1] for line in printed.getvalue().splitlines() if line.endswith(":") and not line[0].isspace()
+    ]
+    assert titles == [title for title, _ in tasks.GROUPS]
+
+
+def test_the_lab_launcher_prints_help_for_a_task_with_a_positional_and_exits_0():
+    done = subprocess.run(
+        [str(Path(tasks.ROOT) / "lab"), "stop", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: ./lab stop [APP] [--options]")
+
+
+def test_logs_knows_every_compose_service_and_refuses_others(monkeypatch):
+    compose_file = (Path(tasks.ROOT) / "docker-compose.yml").read_text()
+    services = compose_file.split("\nservices:\n", 1)[1].split("\nsecrets:", 1)[0]
+    assert sorted(re.findall(r"^  ([a-z]+):$", services, re.M)) == sorted(tasks.SERVICES)
+    with pytest.raises(Exit) as exit_:
+        tasks.logs(MockContext(), services=["master", "nosuch"])
+    assert exit_.value.code == 2
+    assert exit_.value.message.startswith("logs: no service 'nosuch'; the services: master, worker")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workers": "abc"}, "compare: --workers 'abc': give sizes, comma-separated: --workers 1,2,3"),
+        ({"workers": "0"}, "compare: --workers '0': give sizes, comma-separated: --workers 1,2,3"),
+        ({"jobs": "nosuch"}, "compare: --jobs 'nosuch': no job 'nosuch'; choose among wordcount,gd,cv,mllib"),
+        ({"jobs": ""}, "compare: --jobs '': no job named; choose among wordcount,gd,cv,mllib"),
+    ],
+)
+def test_compare_refuses_bad_sizes_and_jobs_in_one_line(options, message):
+    with pytest.raises(Exit) as exit_:
+        tasks.compare(MockContext(), **options)
+    assert (exit_.value.code, exit_.value.message) == (2, message)
+
+
+def test_submit_refuses_args_it_would_ignore_and_an_unclosed_quote(monkeypatch):
+    def refused(**kwargs) -> str:
+        with pytest.raises(Exit) as exit_:
+            tasks.submit(MockContext(), **kwargs)
+        assert exit_.value.code == 2
+        return exit_.value.message
+
+    monkeypatch.setattr(tasks, "_after_dashes", lambda c: [])
+    assert refused(script="gd", args="--iterations '10") == (
+        'submit: --args "--iterations \'10": No closing quotation; quote the options as one word'
+    )
+    assert refused(script="mine.py", args="--top 5") == (
+        "submit: --args is for the jobs (wordcount, gd, cv, mllib); a script's arguments go after --: "
+        "./lab submit mine.py -- --top 5"
+    )
+    assert refused() == "submit: name a script or a job: ./lab submit my.py -- ARGS, or ./lab submit gd"
+    monkeypatch.setattr(tasks, "_after_dashes", lambda c: ["--top", "3"])
+    assert refused(script="wordcount") == (
+        "submit: wordcount's options go in --args, not after --: "
+        "./lab submit wordcount --args '--iterations 10'"
+    )
+
+
+def test_join_without_its_master_or_address_is_refused_in_one_line():
+    with pytest.raises(Exit) as exit_:
+        tasks.join(MockContext(), master="spark://192.168.1.10:7077")
+    assert exit_.value.code == 2
+    assert exit_.value.message.startswith("join: give host A's master and this host's address")
+
+
+def test_stop_all_asks_for_every_application(monkeypatch):
+    from cluster import submit
+
+    asked = []
+    monkeypatch.setattr(
+        submit, "stop_applications", lambda ids, every: asked.append((ids, every)) or ["app-1"]
+    )
+    tasks.stop(MockContext(), all_=True)
+    assert asked == [([], True)]
+
+
+def test_a_permission_error_becomes_one_line_and_exit_2(tmp_path):
+    locked = tmp_path / "results"
+
+    @tasks.one_line_errors
+    def write_result(c):  # as `results/` not writable during `submit` ends (root writes anywhere)
+        raise PermissionError(13, "Permission denied", str(locked / "run"))
+
+    with pytest.raises(Exit) as exit_:
+        write_result(MockContext())
+    assert (exit_.value.code, exit_.value.message) == (
+        2,
+        f"write_result: Permission denied: {locked / 'run'}; make it writable",
+    )
