@@ -234,7 +234,7 @@ def test_every_task_is_listed_once_in_a_group_and_the_list_prints_the_groups():
     assert sorted(listed) == sorted(tasks.ns.tasks)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        Program(namespace=tasks.ns, binary="lab").run(["lab", "--list"], exit=False)
+        Program(namespace=copy.deepcopy(tasks.ns), binary="lab").run(["lab", "--list"], exit=False)
     titles = [
         line[:-1] for line in printed.getvalue().splitlines() if line.endswith(":") and not line[0].isspace()
     ]
