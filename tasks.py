@@ -56,6 +56,9 @@ def on_help(job: str) -> str:
     return "where to run: " + ", ".join(ON_HELP[on] for on in ON_CHOICES[job])
 
 
+TAKES_WORDS_AFTER_DASHES = ("submit",)  # a script's own arguments
+
+
 def one_line_errors(body):
     """The one place a JobError (bad input, missing cluster) becomes a clean exit 2,
     and Ctrl-C or SIGTERM a clean 130 or 143."""
@@ -64,6 +67,11 @@ def one_line_errors(body):
     def wrapper(c, *args, **kwargs):
         name = body.__name__.rstrip("_")
         raise_on_sigterm()
+        extra = [] if name in TAKES_WORDS_AFTER_DASHES else _after_dashes(c)
+        if extra:  # invoke would pass them on to nobody
+            raise Exit(
+                f"{name}: takes nothing after --, not {shlex.join(extra)!r} (`./lab {name} --help`)", code=2
+            )
         try:
             return body(c, *args, **kwargs)
         except JobError as error:
@@ -165,7 +173,7 @@ def data(c, from_=None):
     """Check the shipped wine data's sha256 (fetched only if missing or wrong), or copy it --from a path."""
     from jobs.data.download import fetch_wine
 
-    path = fetch_wine(source=from_)
+    path = fetch_wine(source=str(CALLER_DIR / from_) if from_ else None)  # where the user stands
     print(f"data: {path} (sha256 checked)")
 
 

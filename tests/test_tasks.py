@@ -243,7 +243,7 @@ def test_every_task_is_listed_once_in_a_group_and_the_list_prints_the_groups():
 
 def test_the_lab_launcher_prints_help_for_a_task_with_a_positional_and_exits_0():
     done = subprocess.run(
-        [str(Path(tasks.ROOT) / "lab"), "stop", "--help"], capture_output=True, text=True, timeout=60
+        [str(Path(tasks.ROOT) / "lab"), "stop", "--help"], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Usage: ./lab stop [APP] [--options]")
@@ -328,3 +328,41 @@ def test_a_permission_error_becomes_one_line_and_exit_2(tmp_path):
         2,
         f"write_result: Permission denied: {locked / 'run'}; make it writable",
     )
+
+
+def test_words_after_dashes_are_refused_by_every_task_but_submit(monkeypatch):
+    monkeypatch.setattr(tasks, "_after_dashes", lambda c: ["--top", "3"])
+    with pytest.raises(Exit) as exit_:
+        tasks.gd(MockContext())
+    assert (exit_.value.code, exit_.value.message) == (
+        2,
+        "gd: takes nothing after --, not '--top 3' (`./lab gd --help`)",
+    )
+    with pytest.raises(Exit) as exit_:
+        tasks.up(MockContext())
+    assert exit_.value.message.startswith("up: takes nothing after --")
+
+
+def test_status_names_every_running_service_and_ui_addresses_connect_by_localhost(monkeypatch):
+    from cluster import lifecycle
+
+    state = {"url": "spark://master:7077", "status": "ALIVE", "aliveworkers": 2, "workers": []}
+    monkeypatch.setattr(lifecycle, "master_state", lambda env=None: state)
+    counts = {"master": 1, "worker": 2, "driver": 1, "history": 1, "notebook": 1, "connect": 1}
+    seen_profiles = []
+
+    def running(env=None):
+        seen_profiles.append(env["COMPOSE_PROFILES"])
+        return counts
+
+    monkeypatch.setattr(lifecycle, "running_services", running)
+    assert (
+        lifecycle.describe().splitlines()[0]
+        == "services connect, driver, history, master, notebook, worker x2"
+    )
+    assert seen_profiles == ["*"]  # notebook and connect are in Compose profiles
+
+    published = subprocess.CompletedProcess([], 0, stdout="127.0.0.1:15002\n")
+    monkeypatch.setattr(lifecycle, "compose", lambda *args, **kwargs: published)
+    assert lifecycle.service_url("connect", 15002, scheme="sc") == "sc://localhost:15002"
+    assert lifecycle.service_url("notebook", 8888) == "http://127.0.0.1:15002"
