@@ -491,7 +491,7 @@ def _after_dashes(c) -> list[str]:
 @task(
     positional=["script"],
     help={
-        "script": "your PySpark script PATH.py (its directory's modules go too), or a job: wordcount, gd, cv",
+        "script": f"your script PATH.py (its directory's modules go too), or a job: {', '.join(JOBS)}",
         "args": "a job's options, quoted: --args '--iterations 10' (a script's arguments go after --)",
         "on": "cluster (default: the Compose cluster) or local (local[*] here)",
     },

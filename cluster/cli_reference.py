@@ -6,7 +6,9 @@ so the page cannot drift from the command line.
 
 from __future__ import annotations
 
+import argparse
 import copy
+import functools
 import inspect
 from pathlib import Path
 
@@ -61,8 +63,15 @@ def _python_m_jobs() -> str:
         "## python -m jobs\n\n"
         "The jobs also run without invoke, with the same options (`.venv/bin/python -m jobs JOB --help`);"
         " `--then` joins several jobs into one Spark application:\n\n"
-        f"```\n{build_parser().format_usage().strip()}\n```\n"
+        f"```\n{_usage_of_python_m_jobs()}\n```\n"
     )
+
+
+def _usage_of_python_m_jobs() -> str:
+    parser = build_parser()
+    # A fixed width: argparse wraps to the terminal's, and the page must not depend on it.
+    parser.formatter_class = functools.partial(argparse.HelpFormatter, width=100)
+    return parser.format_usage().strip()
 
 
 def write_reference(collection: Collection | None = None, groups=None) -> Path:
