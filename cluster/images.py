@@ -1,10 +1,12 @@
-"""SparkLab's Docker images, built here with no container registry.
+"""SparkLab's Docker images, built here with or without a container registry.
 
-sparklab/base:bookworm comes from debootstrap (build-base.sh) or, with
-internet, from a public Debian image (Dockerfile.base-public).
+The base (.env's SPARKLAB_BASE_IMAGE) is made by build-base.sh, which picks
+the first way that works here and says which: the engine has it; a public
+Debian image the engine has or pulls (SPARKLAB_PUBLIC_BASE); debootstrap.
 sparklab/spark:<hash> is installed offline (`docker build --network none`)
-from the host's wheelhouse with the lock's versions, so the executors run
-exactly the host venv's Python, pyspark, numpy, pandas and pyarrow.
+from the images' own wheels (image_wheelhouse: CPython 3.11 for the engine's
+machine, whatever the host's Python) with the lock's versions, so the
+executors run exactly the lock's Python packages.
 sparklab/notebook:<hash> adds JupyterLab on top, the same way. (About
 330 lines: the three images share one offline wheel and tag machinery here.)
 """
@@ -22,18 +24,17 @@ import sys
 import tempfile
 import time
 import uuid
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from cluster.settings import ROOT, engine_problem
+from cluster.settings import ROOT, engine_problem, setting
 from jobs.errors import JobError
 
 HERE = ROOT / "cluster" / "images"
 LOCK = ROOT / "requirements.lock"
 WHEELHOUSE = Path(os.environ.get("SPARKLAB_WHEELHOUSE", Path.home() / ".cache" / "sparklab" / "wheelhouse"))
-BASE_TAG = "sparklab/base:bookworm"
+BASE_TAG = setting("SPARKLAB_BASE_IMAGE")
 # A base build that ./lab started beside its set-up (./lab says why).
 BASE_BUILD_LOG = WHEELHOUSE.parent / "base-build.log"
 BASE_BUILD_PID = WHEELHOUSE.parent / "base-build.pid"
@@ -48,7 +49,10 @@ CLASS_ARCHIVE_SCRIPT = ROOT / "jobs" / "runtime" / "class_archive.py"
 # a Spark driver with the executors' very Python and pins.
 NOTEBOOK_REPO = "sparklab/notebook"
 NOTEBOOK = ("jupyterlab", "ipykernel", "nbclient", "matplotlib")
-IMAGE_PYTHON = "cp311"  # Debian bookworm's python3
+IMAGE_PYTHON = "3.11"  # Debian bookworm's python3: the cluster's drivers and executors
+# The glibc of bookworm (2.36) and every older manylinux tag a wheel may carry:
+# pip takes the platforms it is given literally.
+IMAGE_GLIBC_MINORS = range(36, 16, -1)
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
 
@@ -106,77 +110,58 @@ def runtime_requirements(lock: Path = LOCK, names: tuple[str, ...] = RUNTIME) ->
     return [pins[_norm(name)] for name in names]
 
 
-def _has_wheel(wheelhouse: Path, pin: str) -> bool:
-    name, ver = pin.split("==")
-    return any(
-        _norm(w.name.split("-")[0]) == _norm(name) and w.name.split("-")[1] == ver
-        for w in wheelhouse.glob("*.whl")
-    )
+def image_wheelhouse(wheelhouse: Path = WHEELHOUSE) -> Path:
+    """The images' wheels, apart from the host's: CPython 3.11 for the engine's
+    machine, whatever Python and machine the host has (pip's --find-links
+    does not look into subdirectories, so the host's installs never see them)."""
+    return wheelhouse / f"image-cp{IMAGE_PYTHON.replace('.', '')}-{_engine_arch()}"
 
 
-def _resolve_offline(pins: list[str], lock: Path, wheelhouse: Path) -> list[Path] | None:
-    """The wheels an offline install of the pins takes (dependencies included),
-    or None when the wheelhouse cannot satisfy it. Same resolver as the build."""
-    offline = "install -q --dry-run --ignore-installed --no-index --only-binary=:all: --report -"
-    done = subprocess.run(
-        [*PIP, *offline.split(), "--find-links", str(wheelhouse), "-c", str(lock), *pins],
-        capture_output=True,
-        text=True,
-    )
+def image_platform_options() -> list[str]:
+    """pip's options that select wheels for the images, not for the host."""
+    arch = _engine_arch()
+    platforms = [f"manylinux_2_{minor}_{arch}" for minor in IMAGE_GLIBC_MINORS] + [f"manylinux2014_{arch}"]
+    cp = "cp" + IMAGE_PYTHON.replace(".", "")
+    options = ["--only-binary=:all:", "--python-version", IMAGE_PYTHON, "--implementation", "cp"]
+    return [*options, "--abi", cp, "--abi", "abi3", "--abi", "none", *(f"--platform={p}" for p in platforms)]
+
+
+def _resolve_offline(pins: list[str], lock: Path, wheels: Path) -> list[Path] | None:
+    """The wheels an offline install of the pins in the image takes (dependencies
+    included), or None when `wheels` cannot satisfy it. Same resolver as the build."""
+    with tempfile.TemporaryDirectory(prefix="sparklab-resolve-") as target:
+        install = ["install", "-q", "--dry-run", "--ignore-installed", "--no-index", "--report", "-"]
+        where = ["--target", target, "--find-links", str(wheels), "-c", str(lock)]
+        done = subprocess.run(
+            [*PIP, *install, *where, *image_platform_options(), *pins],
+            capture_output=True,
+            text=True,
+        )
     if done.returncode != 0:
         return None
     urls = [item["download_info"]["url"] for item in json.loads(done.stdout)["install"]]
     return [Path(url2pathname(urlparse(url).path)) for url in urls]
 
 
-def _check_platform(wheels: list[Path]) -> None:
-    """Binary wheels must fit the image (CPython 3.11, glibc Linux, the engine's
-    machine); `pip wheel` makes the host's, which differ on macOS or Windows."""
-    arch = _engine_arch()
-    for wheel in wheels:
-        py, abi, plat = wheel.name.removesuffix(".whl").split("-")[-3:]
-        if plat == "any":
-            continue
-        pythons = py.split(".")
-        fits_python = (
-            IMAGE_PYTHON in pythons
-            or (abi == "abi3" and any(p.startswith("cp3") and int(p[3:]) <= 11 for p in pythons))
-            or (abi == "none" and any(p in ("py3", "py311") for p in pythons))
-        )
-        fits_platform = any(
-            p.startswith(("manylinux", "linux_")) and p.endswith(arch) for p in plat.split(".")
-        )
-        if not (fits_python and fits_platform):
-            raise ImageError(
-                f"{wheel.name} does not fit the image ({IMAGE_PYTHON} manylinux {arch}): "
-                f"make the wheelhouse on Linux {arch} with Python 3.11"
-            )
-
-
 def ensure_wheels(
     lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE, names: tuple[str, ...] = RUNTIME
 ) -> list[Path]:
-    """Wheels for the runtime pins (or `names`') and their dependencies, made once:
-    `pip wheel` runs only for pins with no wheel in the wheelhouse (pyspark's takes ~35 s)."""
-    wheelhouse.mkdir(parents=True, exist_ok=True)
+    """The images' wheels for the runtime pins (or `names'`) and their
+    dependencies, fetched once into image_wheelhouse. pyspark ships no wheel
+    on the index: its pure-Python wheel, built once by ./lab into the host's
+    wheelhouse, serves every Python and machine."""
+    wheels = image_wheelhouse(wheelhouse)
     pins = runtime_requirements(lock, names)
-    where = ["--find-links", str(wheelhouse), "-w", str(wheelhouse), "-c", str(lock)]
-
-    def make(todo: list[str]) -> None:
-        print(f"image: making wheels for {' '.join(todo)} in {wheelhouse}", file=sys.stderr)
-        _run([*PIP, "wheel", "-q", *where, *todo], capture=False)
-
-    missing = [pin for pin in pins if not _has_wheel(wheelhouse, pin)]
-    if missing:
-        make(missing)
-    wheels = _resolve_offline(pins, lock, wheelhouse)
-    if wheels is None:  # every pin has its wheel but a dependency lacks one
-        make(pins)  # present wheels are reused, so this only fetches the rest
-        wheels = _resolve_offline(pins, lock, wheelhouse)
-    if wheels is None:
-        raise ImageError(f"{wheelhouse} still lacks wheels for {' '.join(pins)} (see pip above)")
-    _check_platform(wheels)
-    return wheels
+    found = _resolve_offline(pins, lock, wheels)
+    if found is None:
+        wheels.mkdir(parents=True, exist_ok=True)
+        print(f"image: fetching the images' wheels (Python {IMAGE_PYTHON}) into {wheels}", file=sys.stderr)
+        where = ["-d", str(wheels), "--find-links", str(wheels), "--find-links", str(wheelhouse)]
+        _run([*PIP, "download", "-q", *image_platform_options(), *where, "-c", str(lock), *pins])
+        found = _resolve_offline(pins, lock, wheels)
+    if found is None:
+        raise ImageError(f"{wheels} still lacks wheels for {' '.join(pins)} (see pip above)")
+    return found
 
 
 def image_exists(tag: str) -> bool:
@@ -185,16 +170,18 @@ def image_exists(tag: str) -> bool:
 
 
 def _is_base_build(pid: int) -> bool:
-    """Is pid a running build-base.sh? (A process that ended has no command line.)"""
-    try:
-        return "build-base.sh" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
+    """Is pid a running build-base.sh, not one that ended (a zombie, state Z)?
+    (`ps`, not /proc: it runs on macOS too.)"""
+    done = subprocess.run(
+        ["ps", "-ww", "-o", "stat=", "-o", "args=", "-p", str(pid)], capture_output=True, text=True
+    )
+    state, _, command = done.stdout.strip().partition(" ")
+    return done.returncode == 0 and not state.startswith("Z") and "build-base.sh" in command
 
 
 def _wait_for_base_build_beside_setup() -> None:
     """./lab starts the base build beside a first set-up (it says why):
-    wait until that build has ended, and say so if it left no image."""
+    wait until that build has ended."""
     try:
         pid = int(BASE_BUILD_PID.read_text())
     except (OSError, ValueError):
@@ -210,24 +197,27 @@ def _wait_for_base_build_beside_setup() -> None:
     BASE_BUILD_PID.unlink(missing_ok=True)
     if not image_exists(BASE_TAG):
         print(
-            f"base: the build beside the set-up failed (log: {BASE_BUILD_LOG}); building it here",
+            f"base: the build beside the set-up made no image (log: {BASE_BUILD_LOG}); trying here",
             file=sys.stderr,
             flush=True,
         )
 
 
 def build_base(public_base: str | None = None, force: bool = False) -> str:
-    """sparklab/base:bookworm by debootstrap (root, ~1 min), or FROM public_base
-    (e.g. debian:bookworm-slim; needs internet). Reused unless force."""
+    """The base image, made by build-base.sh in the first way that works here
+    (it says which on one line), or FROM `public_base` alone when one is
+    given (`--base IMAGE`). Where no way works, its one line becomes the
+    ImageError. Reused unless force."""
     _wait_for_base_build_beside_setup()
-    if image_exists(BASE_TAG) and not force:
-        return BASE_TAG
-    if public_base:
-        dockerfile = str(HERE / "Dockerfile.base-public")
-        args = ["--pull", "--build-arg", f"BASE={public_base}", "-t", BASE_TAG, "-f", dockerfile]
-        _run(["docker", "build", *args, str(HERE)], capture=False)
-    else:
-        _run([str(HERE / "build-base.sh"), BASE_TAG], capture=False)
+    options = [*(["--force"] if force else []), *(["--public-only"] if public_base else [])]
+    public = public_base or setting("SPARKLAB_PUBLIC_BASE")
+    done = subprocess.run(
+        [str(HERE / "build-base.sh"), *options, BASE_TAG, public], stdout=subprocess.PIPE, text=True
+    )
+    if done.returncode == 2:  # no way here: its one line says each way out
+        raise ImageError(done.stdout.strip().splitlines()[-1])
+    if done.returncode != 0:
+        raise ImageError(f"the base image was not made (build-base.sh exit {done.returncode}; see above)")
     return BASE_TAG
 
 
@@ -250,10 +240,12 @@ def app_tag(lock: Path = LOCK) -> str:
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
 
 
-def build_app(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> str:
+def build_app(
+    force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE, public_base: str | None = None
+) -> str:
     """Build sparklab/spark:<app_tag> (no network inside the build) unless it
-    exists; tag it :latest too. Returns the content tag."""
-    build_base()
+    exists; tag it :latest too (`force`: the base too). Returns the content tag."""
+    build_base(public_base, force=force)
     tag = app_tag(lock)
     if image_exists(tag) and not force:
         _run(["docker", "tag", tag, f"{APP_REPO}:latest"])
@@ -325,9 +317,10 @@ def image_sizes() -> dict[str, int]:
     return {tag: int(size) for tag, size in zip(tags, sizes, strict=True)}
 
 
-def check_versions(tag: str) -> dict[str, str]:
-    """The image's Python major.minor and runtime packages must equal this
-    interpreter's; raises ImageMismatch naming each difference."""
+def check_versions(tag: str, lock: Path = LOCK) -> dict[str, str]:
+    """The image's Python must be IMAGE_PYTHON and its runtime packages the
+    lock's pins (whatever the host runs); raises ImageMismatch naming each
+    difference."""
     script = (
         "import json,sys;from importlib.metadata import version as v;"
         "print(json.dumps({'python':'%d.%d'%sys.version_info[:2],"
@@ -338,10 +331,11 @@ def check_versions(tag: str) -> dict[str, str]:
             ["docker", "run", "--rm", "--network", "none", "--entrypoint", "python", tag, "-c", script]
         ).stdout
     )
-    host = {"python": "{}.{}".format(*sys.version_info[:2]), **{n: version(n) for n in RUNTIME}}
+    pinned = {_norm(name): ver for name, ver in (pin.split("==") for pin in runtime_requirements(lock))}
+    wanted = {"python": IMAGE_PYTHON, **{name: pinned[_norm(name)] for name in RUNTIME}}
     wrong = [
-        f"{n} {found.get(n)} in {tag} but {want} on the host"
-        for n, want in host.items()
+        f"{n} {found.get(n)} in {tag} but {want} in {lock.name}"
+        for n, want in wanted.items()
         if found.get(n) != want
     ]
     if wrong:

@@ -87,11 +87,12 @@ def with_connect(env: dict[str, str]) -> dict[str, str]:
     return {**env, "COMPOSE_PROFILES": ",".join(dict.fromkeys([*profiles, CONNECT_PROFILE]))}
 
 
-def ensure_images() -> str:
+def ensure_images(public_base: str | None = None) -> str:
+    """The Spark image (and the base under it), built where missing; with
+    `public_base`, a missing base comes from that image alone (`--base`)."""
     from cluster import images
 
-    images.build_base()
-    return images.build_app()
+    return images.build_app(public_base=public_base)
 
 
 def service_entries(*args: str, env: dict[str, str] | None = None) -> list[dict]:
@@ -179,9 +180,11 @@ def up(
     connect: bool = False,
     advertise: str | None = None,
     peers: Iterable[str] = (),
+    base: str | None = None,
 ) -> None:
-    """Build what is missing, start the stack (with `connect`, the Spark Connect
-    server too), wait until N workers are registered. With `advertise`, other
+    """Build what is missing (a missing base from the public image `base`
+    when given), start the stack (with `connect`, the Spark Connect server
+    too), wait until N workers are registered. With `advertise`, other
     hosts (`peers`, by address) reach it on that address (cluster.across)."""
     problem = engine_problem()
     if problem:
@@ -189,7 +192,7 @@ def up(
     workers = (1 if advertise else default_workers()) if workers is None else workers
     ensure_secret()
     ensure_connect_token()
-    tag = ensure_images()
+    tag = ensure_images(base)
     env = env or compose_env(workers)
     if advertise:
         from cluster.across import advertise_env

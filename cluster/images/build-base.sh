@@ -1,53 +1,129 @@
 #!/usr/bin/env bash
-# Build sparklab/base:bookworm with no container registry: a Debian bookworm
-# root file system made by debootstrap from the mirror that the host's apt
-# already uses (JRE 17, Python 3.11, procps, tini), imported into Docker.
-#   cluster/images/build-base.sh [TAG]        (root; about a minute)
-# With internet, Dockerfile.base-public makes the same image from a public one.
+# The Debian base image every SparkLab image starts from (JRE, Python 3.11,
+# procps, tini, user spark), made in the first of these ways that works here,
+# with one line saying which and why:
+#   1. the engine already has TAG: nothing to do;
+#   2. a public Debian image (PUBLIC, default debian:bookworm-slim) that the
+#      engine has or pulls from the registry it is configured for; the
+#      packages are installed in the build (Dockerfile.base-public);
+#   3. a root file system made here by debootstrap (root needed), from the
+#      host's own Debian mirror on a Debian host, else from debootstrap's
+#      default mirror, imported into Docker.
+# Where none works: one line on stdout naming each way out, exit 2, within
+# seconds (progress goes to stderr).
+#   cluster/images/build-base.sh [--force] [--public-only] TAG [PUBLIC]
+#     --force: make it even if the engine has TAG; --public-only: PUBLIC or
+#     nothing (`--base IMAGE` on the command line), no debootstrap instead.
+# `./lab` starts it beside its first set-up; cluster/images.py waits for it
+# or runs it (build_base). Exit 2 = no way here; 1 = a way failed.
 set -euo pipefail
 
+force="" public_only=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --force) force=1 ;;
+    --public-only) public_only=1 ;;
+    *) break ;;
+  esac
+  shift
+done
 tag=${1:-sparklab/base:bookworm}
+public=${2:-debian:bookworm-slim}
 packages=openjdk-17-jre-headless,python3,python3-venv,procps,ca-certificates,tini
+here=$(cd "$(dirname "$0")" && pwd)
 say() { printf 'base: %s\n' "$*" >&2; }
-public_hint="or, with internet: ./lab image --base debian:bookworm-slim"
+refuse() { printf '%s\n' "$*"; exit 2; }
 
-[ "$(id -u)" = 0 ] || { say "debootstrap and chroot need root: run this script as root, $public_hint"; exit 1; }
+docker info >/dev/null 2>&1 || refuse "the Docker engine does not answer: start it, or run the jobs on local[*]"
+
+if [ -z "$force" ] && docker image inspect "$tag" >/dev/null 2>&1; then
+  say "$tag (already on the engine)"
+  exit 0
+fi
+
+# Way 2. A pull that prints nothing for 20 s is taken as no registry; one
+# that has started is left to finish (a slow link still gets its image).
+pull_reason=""
+pull() {
+  local log pid waited=0
+  log=$(mktemp)
+  docker pull "$public" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ ! -s "$log" ] && [ "$waited" -lt 40 ]; do
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  if [ ! -s "$log" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    pull_reason="no answer in 20 s"
+  elif wait "$pid"; then
+    rm -f "$log"
+    return 0
+  else
+    pull_reason=$(tail -n1 "$log")
+  fi
+  rm -f "$log"
+  return 1
+}
+from_public() {
+  local arch
+  arch=$(docker version --format '{{.Server.Arch}}')
+  docker build --build-arg "BASE=$public" --build-arg "JRE=/usr/lib/jvm/java-17-openjdk-$arch" \
+    -t "$tag" -f "$here/Dockerfile.base-public" "$here" >&2
+  say "done: $tag"
+  exit 0
+}
+if docker image inspect "$public" >/dev/null 2>&1; then
+  say "$tag from $public (on the engine), the packages installed in the build"
+  from_public
+fi
+if pull; then
+  say "$tag from $public (pulled from the engine's registry), the packages installed in the build"
+  from_public
+fi
+ways_out="sudo ./lab image (debootstrap), ./lab image --load FILE (images that \`./lab image --save FILE\` wrote on another machine), or a registry the engine reaches (docker pull $public, or --base IMAGE)"
+if [ -n "$public_only" ]; then
+  refuse "$public is not on the engine and its registry did not give it ($pull_reason). Ways out: $ways_out"
+fi
+
+# Way 3.
+if [ "$(id -u)" != 0 ]; then
+  refuse "no base image here: $tag and $public are not on the engine, the registry did not give $public ($pull_reason), and debootstrap needs root. Ways out: $ways_out"
+fi
 if ! command -v debootstrap >/dev/null; then
   if command -v apt-get >/dev/null; then
     say "installing debootstrap"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   else
-    say "debootstrap is missing: install the debootstrap package, $public_hint"
-    exit 1
+    refuse "no base image here: the registry did not give $public ($pull_reason) and debootstrap is not installed (install it from your distribution). Ways out: $ways_out"
   fi
 fi
-# Fail now, not after a minute of debootstrap.
-docker info >/dev/null 2>&1 || { say "Docker engine not reachable: start it, or run the jobs on local[*]"; exit 1; }
 
-# The first mirror URI the host's apt uses for a suite, from deb822 .sources
-# files (fields in any order, stanzas split by blank lines) or sources.list.
-# No mirror name is written anywhere: the image follows the host's choice.
-mirror_for() {  # $1 = suite
+# The host's Debian mirror, where the host runs Debian: the URI of its first
+# main-archive source (any suite: a Debian 13 host's mirror serves bookworm
+# too), and of its security source. Elsewhere (Ubuntu, Fedora, ...) the
+# host's mirror carries no Debian: debootstrap's default mirror serves.
+# deb822 .sources files (fields in any order) or one-line sources.list.
+apt_sources() {  # URI SUITE per line
   local sources=(/etc/apt/sources.list.d/*.sources)
-  {
-    [ -e "${sources[0]}" ] && awk -v suite="$1" '
-      function flush() { if (deb && enabled && hit && uri != "") print uri; deb=0; enabled=1; hit=0; uri="" }
-      BEGIN { enabled=1 }
-      /^[ \t]*$/ { flush(); next }
-      tolower($1)=="types:"   { for (i=2;i<=NF;i++) if ($i=="deb") deb=1 }
-      tolower($1)=="uris:"    { uri=$2 }
-      tolower($1)=="suites:"  { for (i=2;i<=NF;i++) if ($i==suite) hit=1 }
-      tolower($1)=="enabled:" { enabled=(tolower($2)!="no") }
-      END { flush() }' "${sources[@]}"
-    # One-line format: deb [options] URI SUITE COMPONENTS...
-    [ -r /etc/apt/sources.list ] && awk -v suite="$1" '
-      $1=="deb" { for (i=2;i<NF;i++) if ($i ~ /^[a-z+]+:\/\//) { if ($(i+1)==suite) print $i; break } }' \
-      /etc/apt/sources.list
-  } | head -n1
+  [ -e "${sources[0]}" ] && awk '
+    function flush() { if (deb && enabled && uri != "") for (s in suites) print uri, s; deb=0; enabled=1; uri=""; delete suites }
+    BEGIN { enabled=1 }
+    /^[ \t]*$/ { flush(); next }
+    tolower($1)=="types:"   { for (i=2;i<=NF;i++) if ($i=="deb") deb=1 }
+    tolower($1)=="uris:"    { uri=$2 }
+    tolower($1)=="suites:"  { for (i=2;i<=NF;i++) suites[$i]=1 }
+    tolower($1)=="enabled:" { enabled=(tolower($2)!="no") }
+    END { flush() }' "${sources[@]}"
+  [ -r /etc/apt/sources.list ] && awk '
+    $1=="deb" { for (i=2;i<NF;i++) if ($i ~ /^[a-z+]+:\/\//) { print $i, $(i+1); break } }' /etc/apt/sources.list
+  return 0
 }
-main_mirror=$(mirror_for bookworm || true)
-security_mirror=$(mirror_for bookworm-security || true)
-[ -n "$main_mirror" ] || { say "the host's apt sources name no bookworm mirror; $public_hint"; exit 1; }
+main_mirror="" security_mirror=""
+if [ -r /etc/os-release ] && [ "$(. /etc/os-release && echo "${ID:-}")" = debian ]; then
+  main_mirror=$(apt_sources | awk '$2 !~ /-/ { print $1; exit }')
+  security_mirror=$(apt_sources | awk '$2 ~ /-security$/ { print $1; exit }')
+fi
 
 work=$(mktemp -d /tmp/sparklab-base.XXXXXX)
 rootfs=$work/rootfs log=$work/log
@@ -61,8 +137,11 @@ trap cleanup EXIT
 # log, shown only when the step fails.
 quiet() { "$@" >"$log" 2>&1 || { cat "$log" >&2; say "failed: $1"; return 1; }; }
 
-say "debootstrap bookworm from the host's mirror ($packages), about a minute"
-quiet debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$main_mirror"
+mirror_said="debootstrap's default mirror"
+[ -z "$main_mirror" ] || mirror_said="the host's Debian mirror"
+say "$tag by debootstrap from $mirror_said, about a minute (the engine has no $public and its registry did not give it: $pull_reason)"
+quiet debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" ${main_mirror:+"$main_mirror"}
+main_mirror=${main_mirror:-$(awk '$1=="deb" { print $2; exit }' "$rootfs/etc/apt/sources.list")}
 
 # The security suite carries the current JRE and Python fixes; upgrading
 # from it costs a few seconds.

@@ -2,7 +2,6 @@
 
 import time
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -56,11 +55,10 @@ def _start_stand_in_base_build(tmp_path, seconds: float):
     script.write_text(f"#!/bin/sh\nsleep {seconds}\nexit 0\n")
     script.chmod(0o755)
     build = subprocess.Popen([str(script)])
-    # Right after exec the kernel may show no command line yet; ./lab's
-    # build has run for minutes when the image build looks for it.
-    command_line = Path(f"/proc/{build.pid}/cmdline")
+    # Between fork and exec the child still shows the parent's command line;
+    # ./lab's build has run for minutes when the image build looks for it.
     deadline = time.monotonic() + 5
-    while seconds and not command_line.read_bytes() and time.monotonic() < deadline:
+    while seconds and not images._is_base_build(build.pid) and time.monotonic() < deadline:
         time.sleep(0.01)
     return build
 
@@ -97,5 +95,5 @@ def test_a_failed_or_absent_base_build_beside_the_set_up_is_said_and_not_waited_
     ended.wait()
     pid_file.write_text(f"{ended.pid}\n")
     images._wait_for_base_build_beside_setup()
-    assert "the build beside the set-up failed" in capsys.readouterr().err
+    assert "the build beside the set-up made no image" in capsys.readouterr().err
     assert not pid_file.exists()
