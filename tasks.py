@@ -626,7 +626,7 @@ GROUPS = (
     ("Your code", ("submit", "notebook", "shell")),
     ("Develop", ("lint", "reference")),
 )
-install(GROUPS)
+install(GROUPS, TAKES_WORDS_AFTER_DASHES)
 ns = Collection()
 for _, names in GROUPS:
     for name in names:

@@ -133,11 +133,17 @@ def usage(name: str, context: ParserContext) -> str:
         words.append(f"[{shown} ...]" if argument.kind is list else f"[{shown}]")
     if len(context.flags) > len(context.positional_args):
         words.append("[--options]")
+    if name in _TAKES_WORDS_AFTER_DASHES:
+        words.append("[-- ARGS ...]")
     return " ".join(words)
 
 
-def install(groups: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """Fit invoke's parser and help to SparkLab; `groups`: (title, task names) in `--list` order."""
+def install(
+    groups: Sequence[tuple[str, Sequence[str]]], takes_words_after_dashes: Sequence[str] = ()
+) -> None:
+    """Fit invoke's parser and help to SparkLab; `groups`: (title, task names) in `--list` order;
+    `takes_words_after_dashes`: the tasks whose usage shows `[-- ARGS ...]`."""
+    _TAKES_WORDS_AFTER_DASHES.update(takes_words_after_dashes)
     invoke_parser.ParseMachine = SparkLabParseMachine
     ParserContext.help_for = help_for
     Program.list_flat = lambda program: print_grouped_list(program, groups)
@@ -171,3 +177,4 @@ def print_task_help(program: Program, name: str) -> None:
 
 
 _INVOKE_HELP_FOR = ParserContext.help_for
+_TAKES_WORDS_AFTER_DASHES: set[str] = set()
