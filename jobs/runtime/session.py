@@ -101,6 +101,7 @@ HOST_ONLY = (
     "report/",
     "data/download.py",
     "runtime/class_archive.py",
+    "runtime/watchdog.py",
 )
 
 
