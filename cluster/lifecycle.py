@@ -29,6 +29,7 @@ from cluster.settings import (
     compose_env,
     default_workers,
     engine_problem,
+    setting,
 )
 from jobs.runtime.standalone import alive_workers, read_master_state
 
@@ -42,23 +43,44 @@ def compose(
     check: bool = True,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run `docker compose ARGS` for this project; a failure becomes a one-line ClusterError."""
+    """Run `docker compose ARGS` for this project; a failure becomes a one-line
+    ClusterError ending with Compose's own last line of error. Uncaptured,
+    Compose's progress still shows as it comes."""
     env = env or compose_env()
-    done = subprocess.run(
-        compose_command(*args, env=env),
-        cwd=ROOT,
-        env=env,
-        text=True,
-        timeout=timeout,
-        capture_output=capture,
-    )
+    command = compose_command(*args, env=env)
+    if capture:
+        done = subprocess.run(command, cwd=ROOT, env=env, text=True, timeout=timeout, capture_output=True)
+        said = done.stderr
+    else:
+        said, done = _streaming_stderr(command, env, timeout)
     if check and done.returncode != 0:
-        detail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
+        detail = [line for line in (said or "").splitlines() if line.strip()][-1:]
         raise ClusterError(
             f"`docker compose {' '.join(args)}` failed (exit {done.returncode})"
-            + (f": {detail[0]}" if detail else "")
+            + (f": {detail[0].strip()}" if detail else "")
         )
     return done
+
+
+def _streaming_stderr(
+    command: list[str], env: dict[str, str], timeout: float | None
+) -> tuple[str, subprocess.CompletedProcess]:
+    """Run `command` with its stderr shown as it comes and kept (its last
+    lines say why it failed); stdout is left to the terminal."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    kept: list[bytes] = []
+    try:
+        for line in process.stderr:
+            sys.stderr.buffer.write(line)
+            sys.stderr.flush()
+            kept = [*kept[-19:], line]
+        code = process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    said = b"".join(kept).decode(errors="replace")
+    return said, subprocess.CompletedProcess(command, code, None, said)
 
 
 def ensure_secret(path: Path = SECRET_FILE) -> Path:
@@ -160,7 +182,7 @@ def probe_hosts_that_joined(env: dict[str, str] | None = None) -> dict | None:
 
     env = env or compose_env()
     joined = sorted(w["id"] for w in alive_workers(master_state(env)) if w["host"].startswith(HOST_PREFIX))
-    project = env.get("COMPOSE_PROJECT_NAME", "sparklab")
+    project = env["COMPOSE_PROJECT_NAME"]
     record = Path(tempfile.gettempdir()) / f"sparklab-probed-{project}.json"
     if len(joined) < 2 or (record.is_file() and json.loads(record.read_text()) == joined):
         return None  # one host alone was probed by `./lab up`
@@ -202,6 +224,7 @@ def up(
         env = advertise_env(env, advertise, peers)
     if connect:
         env = with_connect(env)
+    refuse_ports_held_by_another(env, PUBLISHED_PORTS + ((CONNECT_PORT,) if connect else ()))
     env.setdefault("SPARKLAB_IMAGE", tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
     resize(workers, env=env, timeout=timeout)
@@ -214,6 +237,42 @@ def up(
     )
     if connect:
         print("up: Spark Connect is up; `./lab connect` prints its URL with the token", file=sys.stderr)
+
+
+# The settings of the host ports `up` publishes (the Connect server's with --connect).
+PUBLISHED_PORTS = ("SPARKLAB_MASTER_UI_PORT", "SPARKLAB_HISTORY_PORT")
+CONNECT_PORT = "SPARKLAB_CONNECT_PORT"
+
+
+def refuse_ports_held_by_another(env: dict[str, str], port_settings: Iterable[str]) -> None:
+    """Refuse in one line when a container of another project (another
+    checkout's cluster, say) publishes a port this cluster needs: Compose
+    would half-start this one and fail later. Names its folder and how to
+    stop it."""
+    bind = env.get("SPARKLAB_BIND") or setting("SPARKLAB_BIND")
+    # Set but empty (as the tests set them) means any free port: nothing to hold.
+    wanted = {port for name in port_settings if (port := env[name] if name in env else setting(name))}
+    listing = subprocess.run(
+        ["docker", "ps", "--format", PS_PORTS_FORMAT], capture_output=True, text=True, check=False
+    )
+    for line in listing.stdout.splitlines():
+        name, ports, project, folder = line.split("\t")  # the format has four fields
+        if project == env["COMPOSE_PROJECT_NAME"]:
+            continue
+        taken = sorted(port for port in wanted if f"{bind}:{port}->" in ports or f"0.0.0.0:{port}->" in ports)
+        if taken:
+            owner = f"the cluster of {folder} (project {project})" if folder else f"container {name}"
+            stop = f"stop it (cd {folder} && ./lab down)" if folder else f"stop it (docker stop {name})"
+            raise ClusterError(
+                f"port {', '.join(taken)} on {bind} is already published by {owner}: {stop}, "
+                f"or give this cluster other ports ({', '.join(port_settings)})"
+            )
+
+
+PS_PORTS_FORMAT = (
+    '{{.Names}}\t{{.Ports}}\t{{.Label "com.docker.compose.project"}}'
+    '\t{{.Label "com.docker.compose.project.working_dir"}}'
+)
 
 
 def resize(workers: int, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:

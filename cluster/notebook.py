@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 from cluster.lifecycle import compose, ensure_secret, require_running, service_url
-from cluster.settings import NOTEBOOK_TOKEN_FILE, ROOT, compose_env
+from cluster.settings import NOTEBOOK_PASSWD_FILE, NOTEBOOK_TOKEN_FILE, compose_env
+from jobs.report.files import write_text_atomic
 
 
 def start(env: dict[str, str] | None = None) -> str:
@@ -17,7 +18,7 @@ def start(env: dict[str, str] | None = None) -> str:
     from cluster import images
 
     require_running(env)
-    writable_for_the_container(ROOT / "notebooks")
+    write_passwd()
     token = ensure_secret(NOTEBOOK_TOKEN_FILE).read_text().strip()
     env = dict(env or compose_env())
     env.setdefault("SPARKLAB_NOTEBOOK_IMAGE", images.build_notebook())
@@ -25,18 +26,22 @@ def start(env: dict[str, str] | None = None) -> str:
     return f"{service_url('notebook', 8888, env)}/lab?token={token}"
 
 
-CONTAINER_UID = 1000  # the images' user `spark` (cluster/images/build-base.sh)
+CONTAINER_USERS = (
+    "root:x:0:0:root:/root:/bin/sh",
+    "spark:x:1000:1000:spark:/home/spark:/bin/sh",  # the images' user (build-base.sh)
+)
 
 
-def writable_for_the_container(directory: Path) -> None:
-    """JupyterLab runs as `spark` (uid 1000) and saves into the bind-mounted
-    directory. A host user with that uid (the usual first Linux user) already
-    owns it; as root, hand it to that uid so notebooks can be saved."""
-    if os.geteuid() != 0:
-        return
-    for path in [directory, *directory.rglob("*")]:
-        if path.stat().st_uid != CONTAINER_UID:
-            os.chown(path, CONTAINER_UID, CONTAINER_UID, follow_symlinks=False)
+def write_passwd(path: Path = NOTEBOOK_PASSWD_FILE, uid: int | None = None, gid: int | None = None) -> Path:
+    """The notebook container's /etc/passwd: it runs as the user who ran
+    ./lab (docker-compose.yml says why), and Spark's JVM refuses a user
+    with no name. Written where the secrets are (git-ignored)."""
+    uid = os.getuid() if uid is None else uid
+    gid = os.getgid() if gid is None else gid
+    known = {int(line.split(":")[2]) for line in CONTAINER_USERS}
+    you = [] if uid in known else [f"lab:x:{uid}:{gid}:the user who ran ./lab:/tmp:/bin/sh"]
+    write_text_atomic(path, "\n".join([*CONTAINER_USERS, *you]) + "\n")
+    return path
 
 
 def stop(env: dict[str, str] | None = None) -> None:

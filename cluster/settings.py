@@ -7,7 +7,9 @@ check of the Docker engine, shared by the lifecycle and the image build.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +21,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 SECRET_FILE = ROOT / "cluster" / "secret" / "spark.secret"
 NOTEBOOK_TOKEN_FILE = ROOT / "cluster" / "secret" / "notebook.token"
 CONNECT_TOKEN_FILE = ROOT / "cluster" / "secret" / "connect.token"
+NOTEBOOK_PASSWD_FILE = ROOT / "cluster" / "secret" / "notebook.passwd"
 CONNECT_PROFILE = "connect"
 MASTER_URL = "spark://master:7077"
 # Across machines (`./lab up --advertise ADDR`, `./lab join`): the fixed
@@ -75,14 +78,25 @@ def data_dir() -> Path:
     return (ROOT / setting("SPARKLAB_DATA_DIR")).resolve()
 
 
+def checkout_project(root: Path = ROOT) -> str:
+    """This checkout's own Compose project: two checkouts never share
+    containers, volumes or a secret. The folder's name is for people; a
+    hash of its path keeps two folders of the same name apart."""
+    folder = re.sub(r"[^a-z0-9_-]+", "-", root.name.lower()).strip("-_") or "checkout"
+    return f"sparklab-{folder}-{hashlib.sha256(str(root).encode()).hexdigest()[:6]}"
+
+
 def compose_env(workers: int | None = None, project: str | None = None) -> dict[str, str]:
-    """The environment every `docker compose` call runs with."""
+    """The environment every `docker compose` call runs with: this checkout's
+    project (or `project`), and the ids of the user who runs it, which the
+    containers that write into the checkout run as (the notebook)."""
     env = dict(os.environ)
     env["SPARKLAB_DATA_DIR"] = str(data_dir())
     if workers is not None:
         env["SPARKLAB_WORKERS"] = str(workers)
-    if project:
-        env["COMPOSE_PROJECT_NAME"] = project
+    env["COMPOSE_PROJECT_NAME"] = project or env.get("COMPOSE_PROJECT_NAME") or checkout_project()
+    env.setdefault("SPARKLAB_UID", str(os.getuid()))
+    env.setdefault("SPARKLAB_GID", str(os.getgid()))
     return env
 
 

@@ -97,6 +97,10 @@ logger.jetty.name = org.sparkproject.jetty
 logger.jetty.level = warn
 LOG
   export SPARK_CONF_DIR="$conf_dir"
+  # Event logs come from drivers of other users too (the notebook runs as
+  # the host's user, in group spark): their files take the directory's
+  # group. A volume made before keeps its mode: set it where spark owns it.
+  chmod 2775 /opt/spark-events 2>/dev/null || true
   # The daemons (master, worker, history server) map the archive too, with
   # the same class path first.
   if [ -s "$class_archive" ] && [ -s "$class_path" ]; then
@@ -163,6 +167,8 @@ case "$role" in
     # Through the environment, never a command line: Jupyter then shows it as `...` in its log.
     JUPYTER_TOKEN=$(cat "$token_file")
     export JUPYTER_TOKEN
+    # The user who ran ./lab may be root (compose: no capabilities).
+    [ "$(id -u)" != 0 ] || set -- --allow-root "$@"
     exec jupyter lab --ip 0.0.0.0 --port 8888 --no-browser \
       --ServerApp.root_dir=/sparklab/notebooks --ServerApp.allow_remote_access=True "$@"
     ;;

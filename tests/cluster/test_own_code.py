@@ -5,6 +5,7 @@ with the tour notebook run headless in it."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -86,6 +87,27 @@ def test_jupyterlab_refuses_a_request_without_the_token_and_is_on_loopback_only(
     assert status(f"{base}/api/contents") == 403
     assert status(f"{base}/api/contents", {"Authorization": "token wrong"}) == 403
     assert status(f"{base}/api/contents", {"Authorization": f"token {token}"}) == 200
+
+
+def test_a_notebook_saved_in_jupyterlab_belongs_to_the_user_who_ran_lab(notebook):
+    _, url = notebook
+    base, token = url.split("/lab?token=")
+    name = f"saved-{os.getpid()}.ipynb"
+    saved = settings.ROOT / "notebooks" / name
+    body = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
+    request = urllib.request.Request(
+        f"{base}/api/contents/{name}",
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status in (200, 201)
+        assert (saved.stat().st_uid, saved.stat().st_gid) == (os.getuid(), os.getgid())
+        assert (settings.ROOT / "notebooks").stat().st_uid == os.getuid()  # not handed to the container
+    finally:
+        saved.unlink(missing_ok=True)
 
 
 def test_the_tour_on_the_cluster_gives_the_command_lines_numbers(notebook, spark, wine_csv):
