@@ -389,8 +389,16 @@ def join(c, master=None, advertise=None, peers=""):
 def connect(c):
     """Print the Spark Connect URL with its token: SparkSession.builder.remote(URL) (`up --connect` first)."""
     from cluster.connect import connect_url
+    from cluster.images import IMAGE_PYTHON
 
     print(connect_url())
+    here = "{}.{}".format(*sys.version_info[:2])
+    if here != IMAGE_PYTHON:  # Spark refuses a Python UDF whose client Python differs from its own
+        print(
+            f"connect: this host runs Python {here}, the cluster {IMAGE_PYTHON}: DataFrame queries work from "
+            f"here; Python UDFs need a {IMAGE_PYTHON} client (or ./lab notebook, ./lab submit)",
+            file=sys.stderr,
+        )
 
 
 @task(help={"volumes": "also delete the event logs, recovery state and results volumes"})
