@@ -5,6 +5,12 @@ containers' path of it. Any other file or directory is copied, for that run
 only, into the `inputs` volume that the driver and every worker mount at
 /sparklab/inputs, and removed when the run ends. Past SIZE_LIMIT the copy is
 refused with the one line that says how to mount its directory instead.
+
+A run whose host command was killed (SIGKILL: no `finally` ran) leaves its
+copies, and a script's code directory, in the driver: every script run and
+every run that copies removes those of runs that are over (no process in the driver carries their id) and
+older than STALE_SECONDS (a run starting right now has not started its
+processes yet).
 """
 
 from __future__ import annotations
@@ -24,6 +30,20 @@ CONTAINER_INPUTS = "/sparklab/inputs"
 SIZE_LIMIT = 1 << 30  # bytes copied in per run: 1 GB (the README says so)
 SIZE_LIMIT_TEXT = "1 GB"
 UNPACK = 'mkdir -p "$1" && tar -x --no-same-owner -C "$1"'  # a tar on stdin, into $1
+CONTAINER_CODE = "/tmp/sparklab-code"  # a script's code in the driver, one directory per run
+STALE_SECONDS = 60
+# In the driver, as root: each run directory under the given ones that is old
+# enough and that no process names (run ids are unique: `new_run_id`).
+REMOVE_STALE = r"""
+now=$(date +%s)
+for top in "$@"; do
+  for entry in "$top"/*; do
+    [ -d "$entry" ] || continue
+    [ $((now - $(stat -c %Y "$entry"))) -ge "$STALE" ] || continue
+    pgrep -f -- "${entry##*/}" >/dev/null || rm -rf -- "$entry"
+  done
+done
+"""
 
 
 def tree_size(path: Path) -> int:
@@ -75,6 +95,12 @@ def copy_into_driver(
         raise ClusterError(f"could not copy into the driver container: {(said or ['no reason given'])[0]}")
 
 
+def remove_stale_runs(env: dict[str, str] | None = None) -> None:
+    """Remove what killed runs left in the driver: copied inputs, a script's code."""
+    command = ("exec", "-T", "-u", "root", "-e", f"STALE={STALE_SECONDS}", "driver", "sh", "-c", REMOVE_STALE)
+    compose(*command, "sh", CONTAINER_INPUTS, CONTAINER_CODE, env=env, check=False, capture=True)
+
+
 @contextlib.contextmanager
 def staged(paths: list[str], run: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
     """The containers' paths of `paths`, in order: mounted ones mapped, the
@@ -98,6 +124,7 @@ def staged(paths: list[str], run: str, env: dict[str, str] | None = None) -> Ite
         copies[name] = path
         mapped.append(f"{CONTAINER_INPUTS}/{run}/{name}")
     if copies:
+        remove_stale_runs(env)
         copy_into_driver(copies, f"{CONTAINER_INPUTS}/{run}", user="root", env=env)
     try:
         yield mapped

@@ -8,51 +8,98 @@ and packages import on the driver and inside executor tasks;
 SPARKLAB_DATA_DIR); `SPARKLAB_OUT` is a directory the script writes into,
 which lands whole in results/<run-id>/ on the host (written to a staging
 directory, renamed at the end). The script's output (spark-submit merges its
-stdout and stderr) streams live to stdout, without Java stack frames; Spark's
-own log is kept back and shown only when the run fails without a Python
-traceback. The exit code is the script's own.
+stdout and stderr) streams live to stdout, as bytes (what is not UTF-8 passes
+through untouched), without Java stack frames; Spark's own log is kept back
+and shown only when the script did not get to end by itself (Spark failed
+before it, the driver was lost). The exit code is the script's own, 130 and
+143 included: only a signal `./lab` received is an interrupt.
+
+The script runs under `script_launcher.py` (the primary resource spark-submit
+is given, so no `#` in the script's path is read as a URI fragment), which
+records how it ended. Locally, the run is a process tree under the
+watchdog (`jobs.runtime.watchdog`): it ends with `./lab`, however `./lab` ends.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import fcntl
+import json
 import os
 import re
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from cluster.settings import ROOT, ClusterError, data_dir
-from jobs.errors import JobError
+from cluster.settings import MASTER_URL, ROOT, ClusterError, data_dir
+from jobs.errors import JobError, Terminated
 from jobs.report.files import new_run_id
-from jobs.runtime.child import wait_passing_signals
+from jobs.runtime.child import encode_line, read_lines, start_watched, wait_for_child
 
 RESULTS = ROOT / "results"
-CONTAINER_CODE = "/tmp/sparklab-code"  # in the driver container, one directory per run
 MAX_CODE_FILES = 2000
 SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "results"}
 JAVA_FRAME = re.compile(r"^\s+(?:at [\w$.<>/-]+\(.*\)|\.\.\. \d+ more)\s*$")
+LAUNCHER = Path(__file__).with_name("script_launcher.py")
+LAUNCHER_NAME = "sparklab_launcher.py"  # its name beside the code zip
+END_NAME = "sparklab_end.json"  # how the script ended (script_launcher.py writes it)
+END_ENV = "SPARKLAB_SCRIPT_END"
 
 
 def check_script(path: str, cwd: Path | None = None) -> Path:
     """The script as an absolute path, or a one-line JobError (exit 2)."""
     script = (cwd or Path.cwd()) / path
-    if not script.exists():
-        nor = "" if script.suffix == ".py" else ", nor one of the jobs wordcount, gd, cv"
-        raise JobError(f"{path}: no such file{nor}")
-    if script.is_dir():
-        raise JobError(f"{path}: is a directory; give the script, e.g. {Path(path) / 'main.py'}")
-    if script.suffix != ".py":
-        raise JobError(f"{path}: not a Python script (a PATH.py file), nor one of the jobs wordcount, gd, cv")
     try:
+        if not script.exists():
+            nor = "" if script.suffix == ".py" else ", nor one of the jobs wordcount, gd, cv"
+            raise JobError(f"{path}: no such file{nor}")
+        if script.is_dir():
+            raise JobError(f"{path}: is a directory; give the script, e.g. {Path(path) / 'main.py'}")
+        if script.suffix != ".py" or not script.is_file():
+            raise JobError(
+                f"{path}: not a Python script (a PATH.py file), nor one of the jobs wordcount, gd, cv"
+            )
         script.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise JobError(f"{path}: not a Python script (not UTF-8 text)") from None
-    return script.resolve()
+    except OSError as error:
+        raise JobError(f"{path}: cannot be read ({_reason(error)})") from None
+    script = script.resolve()
+    if script.parent == Path(script.anchor):
+        raise JobError(
+            f"{path}: a script directly in {script.anchor} would take the whole file system's "
+            f"Python files with it; put it in a directory of its own"
+        )
+    return script
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
+
+
+def _is_environment(folder: Path) -> bool:
+    """A virtual environment (or a directory we may not look into: left out too)."""
+    try:
+        return (folder / "pyvenv.cfg").exists()
+    except OSError:
+        return True
+
+
+def _is_regular_file(path: Path) -> bool:
+    """A regular file (a symlink to one too); not a dangling link (an editor's
+    lock file `.#job.py`), a FIFO, a socket or a device, which would fail or
+    hang the zip."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def code_zip(script: Path, target: Path) -> Path:
@@ -64,17 +111,28 @@ def code_zip(script: Path, target: Path) -> Path:
         dirs[:] = sorted(
             d
             for d in dirs
-            if not d.startswith(".") and d not in SKIP_DIRS and not (Path(folder) / d / "pyvenv.cfg").exists()
+            if not d.startswith(".") and d not in SKIP_DIRS and not _is_environment(Path(folder) / d)
         )
-        files += [Path(folder) / name for name in sorted(names) if name.endswith(".py")]
+        files += [
+            Path(folder) / name
+            for name in sorted(names)
+            if name.endswith(".py") and _is_regular_file(Path(folder) / name)
+        ]
         if len(files) > MAX_CODE_FILES:
             raise JobError(
                 f"{top}: more than {MAX_CODE_FILES} Python files under the script's directory; "
                 f"put the script and its modules in a directory of their own"
             )
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in files:
-            archive.write(file, file.relative_to(top).as_posix())
+    try:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, file.relative_to(top).as_posix())
+    except OSError as error:
+        where = error.filename or top
+        raise JobError(
+            f"{where}: cannot be read ({_reason(error)}); the Python files beside the script travel "
+            f"with it: put the script and its modules in a directory of their own"
+        ) from None
     return target
 
 
@@ -91,17 +149,57 @@ def spark_options(data: str, zip_path: str) -> list[str]:
 
 
 def print_output(line: str) -> None:
-    """The script's own line, to stdout; Java stack frames left out."""
-    if not JAVA_FRAME.match(line):
-        print(line, end="" if line.endswith("\n") else "\n", flush=True)
+    """The script's own line, to stdout as the script wrote it (bytes that are
+    not UTF-8 too); Java stack frames left out."""
+    if JAVA_FRAME.match(line):
+        return
+    line = line if line.endswith("\n") else line + "\n"
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream: what is not UTF-8 shows as U+FFFD
+        print(encode_line(line).decode("utf-8", errors="replace"), end="", flush=True)
+        return
+    buffer.write(encode_line(line))
+    buffer.flush()
 
 
-def explain_failure(code: int, output: list[str], log: list[str]) -> None:
-    """A failure with no Python traceback in the output (Spark did not start,
-    a lost driver): the end of Spark's log says why."""
-    if code not in (0, 130, 143) and not any(line.startswith("Traceback (most recent") for line in output):
-        for line in log[-40:]:
-            print(line, end="" if line.endswith("\n") else "\n", file=sys.stderr)
+def read_end(text: str | None) -> dict | None:
+    """How the script ended, from the launcher's record (None: it did not get to end by itself)."""
+    try:
+        end = json.loads(text or "")
+    except ValueError:
+        return None
+    return end if isinstance(end, dict) else None
+
+
+def explain_failure(code: int, output: list[str], log: list[str], end: dict | None) -> None:
+    """A failure the script did not report itself: no Python traceback and no
+    exit of its own (Spark did not start, a lost driver): the end of Spark's
+    log says why. A script's own `sys.exit(N)` is its business."""
+    if code == 0 or end is not None:
+        return
+    if any(line.startswith("Traceback (most recent") for line in output):
+        return
+    for line in log[-40:]:
+        print(line, end="" if line.endswith("\n") else "\n", file=sys.stderr)
+
+
+def warn_about_master(end: dict | None, master: str) -> None:
+    """The script's own `.master(...)` wins over spark-submit's: say where it ran."""
+    for own in dict.fromkeys((end or {}).get("masters", [])):
+        if own != master:
+            print(
+                f"submit: warning: the script set its own master, {own}: it ran there, not on {master}; "
+                f"leave .master(...) out of the script to run where submit sends it",
+                file=sys.stderr,
+            )
+
+
+def raise_interrupt(received: int) -> None:
+    """A signal `./lab` received ends its command the same way (130, 143)."""
+    if received == signal.SIGTERM:
+        raise Terminated
+    raise KeyboardInterrupt
 
 
 def land(staging: Path, run: str) -> Path | None:
@@ -114,56 +212,96 @@ def land(staging: Path, run: str) -> Path | None:
     return final
 
 
+def _lock_path(staging: Path) -> Path:
+    return staging.with_name(staging.name + ".lock")
+
+
+@contextlib.contextmanager
+def staging_dir(run: str) -> Iterator[Path]:
+    """results/.<run>.partial, where SPARKLAB_OUT is written: removed on the
+    way out unless `land` renamed it. Its sibling `.lock` is held (flock) for
+    as long as this process lives, so a run killed with SIGKILL leaves a
+    staging directory that the next run can tell from a live one, and removes."""
+    try:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging()
+        staging = RESULTS / f".{run}.partial"
+        lock = open(_lock_path(staging), "w")  # noqa: SIM115  held until the end
+    except OSError as error:
+        raise JobError(f"{RESULTS}: cannot write the run's output there ({_reason(error)})") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        _lock_path(staging).unlink(missing_ok=True)
+        lock.close()
+
+
+def remove_stale_staging() -> None:
+    """Remove the staging directories of runs that died without cleaning up
+    (their lock is free): SPARKLAB_OUT of a run killed with SIGKILL."""
+    for lock_path in RESULTS.glob(".*.partial.lock"):
+        try:
+            lock = os.open(lock_path, os.O_RDONLY)
+        except OSError:
+            continue  # its run just ended
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its run is alive
+        finally:
+            os.close(lock)  # closing releases a lock we got
+        shutil.rmtree(lock_path.with_suffix(""), ignore_errors=True)
+        lock_path.unlink(missing_ok=True)
+
+
 def run_local(
     script: Path, args: list[str], *, master: str = "local[*]", cwd: Path | None = None
 ) -> tuple[int, Path | None]:
     """spark-submit the script on `master` here; returns its exit code and
     where SPARKLAB_OUT landed (None when nothing was written)."""
     run = new_run_id()
-    staging = RESULTS / f".{run}.partial"
-    staging.mkdir(parents=True)
     data = str(data_dir())
     with tempfile.TemporaryDirectory(prefix="sparklab-code-") as tmp:
         zip_path = code_zip(script, Path(tmp) / "code.zip")
+        launcher = shutil.copyfile(LAUNCHER, Path(tmp) / LAUNCHER_NAME)
+        end_file = Path(tmp) / END_NAME
         command = [str(Path(sys.executable).parent / "spark-submit"), "--master", master]
         command += ["--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1"]
-        command += [*spark_options(data, str(zip_path)), str(script), *args]
-        env = dict(os.environ)
-        env |= {"SPARKLAB_DATA": data, "SPARKLAB_OUT": str(staging), "SPARKLAB_RUN": run}
-        env |= {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # Ctrl-C reaches us; we pass it to the whole group
-        )
-        output: list[str] = []
-        log: collections.deque[str] = collections.deque(maxlen=200)
+        command += [*spark_options(data, str(zip_path)), str(launcher), str(script), *args]
+        with staging_dir(run) as staging:
+            env = dict(os.environ)
+            env |= {"SPARKLAB_DATA": data, "SPARKLAB_OUT": str(staging), "SPARKLAB_RUN": run}
+            env |= {END_ENV: str(end_file)}
+            env |= {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+            env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            staging.mkdir()
+            process = start_watched(
+                command,
+                signal_group=True,  # Ctrl-C goes to the whole run, as a terminal would send it
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            output: list[str] = []
+            log: collections.deque[str] = collections.deque(maxlen=200)
 
-        def read_output() -> None:
-            for line in process.stdout:
+            def on_line(line: str) -> None:
                 output.append(line)
                 print_output(line)
 
-        readers = [threading.Thread(target=read_output, daemon=True)]
-        readers.append(threading.Thread(target=lambda: log.extend(process.stderr), daemon=True))
-        for reader in readers:
-            reader.start()
-        code = wait_passing_signals(process, lambda signum: os.killpg(process.pid, signum))
-        for reader in readers:
-            reader.join(timeout=5)
-    explain_failure(code, output, list(log))
-    if code in (130, 143):
-        from cluster.submit import raise_if_interrupted
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise_if_interrupted(code)
-    return code, land(staging, run)
+            readers = [read_lines(process.stdout, on_line), read_lines(process.stderr, log.append)]
+            ended = wait_for_child(process, lambda signum: os.killpg(process.pid, signum))
+            for reader in readers:
+                reader.join(timeout=5)
+            if ended.received is not None:
+                raise_interrupt(ended.received)  # the staging directory goes with it
+            end = read_end(end_file.read_text() if end_file.exists() else None)
+            explain_failure(ended.code, output, list(log), end)
+            warn_about_master(end, master)
+            return ended.code, land(staging, run)
 
 
 def cluster_arguments(args: list[str], cwd: Path) -> tuple[list[int], list[str]]:
@@ -182,17 +320,12 @@ def run_on_cluster(
     Arguments that name a host file or directory are given as the containers'
     path of it (copied in for this run when it lies outside the mounts).
     """
-    from cluster.inputs import copy_into_driver, staged
+    from cluster.inputs import CONTAINER_CODE, copy_into_driver, remove_stale_runs, staged
     from cluster.lifecycle import compose, require_running
-    from cluster.submit import (
-        CONTAINER_RESULTS,
-        container_path,
-        raise_if_interrupted,
-        spark_submit,
-        submit_command,
-    )
+    from cluster.submit import CONTAINER_RESULTS, container_path, spark_submit, submit_command
 
     require_running(env)
+    remove_stale_runs(env)  # what runs killed with SIGKILL left behind
     run = new_run_id()
     cwd = cwd or Path.cwd()
     data = container_path(str(data_dir())).removesuffix("/.")
@@ -200,16 +333,20 @@ def run_on_cluster(
     positions, paths = cluster_arguments(args, cwd)
     with tempfile.TemporaryDirectory(prefix="sparklab-code-") as tmp:
         zip_path = code_zip(script, Path(tmp) / "code.zip")
-        copy_into_driver({"code.zip": zip_path, script.name: script}, code_dir, env=env)
+        files = {"code.zip": zip_path, script.name: script, LAUNCHER_NAME: LAUNCHER}
+        copy_into_driver(files, code_dir, env=env)
+    removed = False
     try:
         with staged(paths, run, env) as inside:
             args = list(args)
             for position, path in zip(positions, inside, strict=True):
                 args[position] = path
-            command = submit_command(f"{code_dir}/{script.name}", env)
+            command = submit_command(f"{code_dir}/{LAUNCHER_NAME}", env)
             command[-1:-1] = spark_options(data, f"{code_dir}/code.zip")
-            setup = ["env", f"SPARKLAB_DATA={data}", f"SPARKLAB_OUT={out_dir}", "sh", "-c"]
-            setup += ['mkdir -p "$SPARKLAB_OUT" && exec "$@"', "sh", *command, *args]
+            setup = ["env", f"SPARKLAB_DATA={data}", f"SPARKLAB_OUT={out_dir}"]
+            setup += [f"{END_ENV}={code_dir}/{END_NAME}"]
+            setup += ["sh", "-c", 'mkdir -p "$SPARKLAB_OUT" && exec "$@"', "sh", *command]
+            setup += [f"{code_dir}/{script.name}", *args]
             output: list[str] = []
             log: list[str] = []
 
@@ -217,16 +354,24 @@ def run_on_cluster(
                 output.append(line)
                 print_output(line)
 
+            # An interrupt `./lab` received is raised here (the finally cleans up).
             code, _ = spark_submit(setup, run=run, env=env, echo=False, on_line=on_line, log=log)
-        explain_failure(code, output, log)
-        raise_if_interrupted(code)
-        staging = RESULTS / f".{run}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        compose("cp", f"driver:{out_dir}", str(staging), env=env, capture=True, check=False)
-        return code, land(staging, run)
+        with staging_dir(run) as staging:
+            compose("cp", f"driver:{out_dir}", str(staging), env=env, capture=True, check=False)
+            # How the script ended, read and the run's directories removed, in one call.
+            ended = compose(
+                "exec", "-T", "driver", "sh", "-c", 'cat "$1/$3" 2>/dev/null; rm -rf "$1" "$2"', "sh",
+                code_dir, out_dir, END_NAME, env=env, check=False, capture=True,
+            )  # fmt: skip
+            removed = ended.returncode == 0
+            end = read_end(ended.stdout)
+            explain_failure(code, output, log, end)
+            warn_about_master(end, MASTER_URL)
+            return code, land(staging, run)
     finally:
-        compose("exec", "-T", "driver", "rm", "-rf", code_dir, out_dir, env=env, check=False, capture=True)
+        if not removed:
+            remove = ("exec", "-T", "driver", "rm", "-rf", code_dir, out_dir)
+            compose(*remove, env=env, check=False, capture=True)
 
 
 def submit_script(

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,11 +26,11 @@ from cluster.settings import (
     compose_env,
     data_dir,
 )
-from jobs.checks import check_out_dir
+from jobs.checks import check_out_dir, replaced_result
 from jobs.errors import JobError, Terminated
 from jobs.options import job_parsers, join_runs, to_argv
 from jobs.report.files import new_run_id, write_json_atomic
-from jobs.runtime.child import wait_passing_signals
+from jobs.runtime.child import read_lines, wait_for_child
 from jobs.runtime.standalone import alive_workers
 
 CONTAINER_RESULTS = "/sparklab/results"
@@ -85,6 +85,9 @@ def submit_all(
         options.pop("master", None)
         host_out = Path(options.pop("out", None) or out or ROOT / "results" / run_id)
         check_out_dir(host_out)  # the host's copy of the result: refused before the work, not after
+        replaced = replaced_result(host_out, job)
+        if replaced:
+            print(f"sparklab {job}: note: {replaced}", file=sys.stderr)
         if job == "wordcount":  # the parser's default (the article's corpus) when none is given
             paths = expand_inputs(options.get("input") or job_parsers()["wordcount"].get_default("input"))
         else:
@@ -157,6 +160,36 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out / "bench.md"
+
+
+def experiments(
+    names: list[str],
+    args: list[str],
+    run: str,
+    out: Path,
+    env: dict[str, str] | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Run experiments' Spark parts in the driver, one after the other
+    (`jobs/experiments/__main__.py`); copy each NAME.json to `out` on the host,
+    which draws the pages (the images carry no plotting library). `run`: this run's id."""
+    from jobs.data.paths import wine_csv
+
+    require_running(env)
+    inside = f"{CONTAINER_RESULTS}/experiments/{run}"
+    script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
+    command = [*submit_command(script, env), *names, "--master", MASTER_URL,
+               "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
+    code, lines = spark_submit(command, run=run, env=env, on_line=on_line)
+    raise_if_interrupted(code)
+    if code != 0:
+        said = [line for line in lines if line.startswith("experiment: error: ")]
+        what = " and ".join(names)
+        raise JobError(said[-1].removeprefix("experiment: error: ") if said else f"{what} failed (exit {code})")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        compose("cp", f"driver:{inside}/{name}.json", str(out / f"{name}.json"), env=env, capture=True)
+    return [out / f"{name}.json" for name in names]
 
 
 def with_connect_round_trip(result: dict, env: dict[str, str] | None = None) -> dict:
@@ -238,11 +271,29 @@ LAST_WORD = re.compile(r"^sparklab \w+: (error: |failed: |interrupted; )")
 
 
 def raise_if_interrupted(code: int) -> None:
-    """A run ended by Ctrl-C or SIGTERM (passed on to the driver) ends the host's command the same way."""
+    """A job ended by Ctrl-C or SIGTERM (passed on to the driver, or sent there
+    by `./lab stop`) ends the host's command the same way."""
     if code == 130:
         raise KeyboardInterrupt
     if code == Terminated.exit_code:
         raise Terminated
+
+
+DRIVER_GONE = "the cluster was stopped during the run (./lab down?)"
+KILLED = 137  # 128 + SIGKILL: what `docker compose exec` ends with when the container goes
+DRIVER_GONE_WAIT = 10.0
+
+
+def driver_went_away(code: int, env: dict[str, str] | None = None) -> bool:
+    """The driver container stopped under the run (`./lab down`). Its processes
+    are killed as it stops, so after a KILLED exec it may be listed as running
+    a moment longer: that code waits (bounded) to see it go."""
+    deadline = time.monotonic() + (DRIVER_GONE_WAIT if code == KILLED else 0)
+    while "driver" in running_services(env):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def spark_submit(
@@ -259,12 +310,17 @@ def spark_submit(
     spark-submit merges the Python program's stderr into its stdout, so the
     job's progress, its error line and its result line all arrive on stdout;
     Spark's own log (stderr) is kept out of the way unless the job fails.
-    `run` is this run's id, unique, in the command line (its results path)
-    and in the application's name: on Ctrl-C or SIGTERM here, the processes
-    inside the driver that carry it are sent the same signal (a `docker
-    compose exec` client passes none on), so the application ends on the
-    cluster too; `./lab stop APP_ID` finds them the same way. Spark's log
-    goes into `log` when given (the caller shows what it needs of it).
+    Output is read as bytes and decoded line by line (what is not UTF-8 kept
+    as surrogates, `jobs.runtime.child.decode`): one odd byte never stops the
+    reader. `run` is this run's id, unique, in the command line (its results
+    path) and in the application's name: on Ctrl-C or SIGTERM here, the
+    processes inside the driver that carry it are sent the same signal (a
+    `docker compose exec` client passes none on), so the application ends on
+    the cluster too, and the signal is raised here (KeyboardInterrupt,
+    Terminated) once the run has ended; `./lab stop APP_ID` finds them the
+    same way. A driver container that went away during the run (`./lab down`)
+    is a ClusterError that says so. Spark's log goes into `log` when given
+    (the caller shows what it needs of it).
     """
     process = subprocess.Popen(
         compose_command(
@@ -272,7 +328,6 @@ def spark_submit(
         ),
         cwd=ROOT,
         env=env or compose_env(),
-        text=True,
         stdin=subprocess.PIPE,  # never written: it closes when this process ends, however
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -281,25 +336,28 @@ def spark_submit(
     lines: list[str] = []
     log = [] if log is None else log
 
-    def read_output() -> None:
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if on_line:
-                on_line(lines[-1])
-            # The container's result line: we print ours; its last word: see LAST_WORD.
-            if echo and not line.startswith('{"job"') and not LAST_WORD.match(line):
-                print(line, end="", file=sys.stderr, flush=True)
+    def on_output(line: str) -> None:
+        lines.append(line.rstrip("\n"))
+        if on_line:
+            on_line(lines[-1])
+        # The container's result line: we print ours; its last word: see LAST_WORD.
+        if echo and not line.startswith('{"job"') and not LAST_WORD.match(line):
+            print(line, end="", file=sys.stderr, flush=True)
 
     def stop_in_driver(signum: int) -> None:
         signal_in_driver("INT" if signum == signal.SIGINT else "TERM", run, env)
 
-    readers = [threading.Thread(target=read_output, daemon=True)]
-    readers.append(threading.Thread(target=lambda: log.extend(process.stderr), daemon=True))
-    for reader in readers:
-        reader.start()
-    code = wait_passing_signals(process, stop_in_driver)
+    readers = [read_lines(process.stdout, on_output), read_lines(process.stderr, log.append)]
+    ended = wait_for_child(process, stop_in_driver)
     for reader in readers:
         reader.join(timeout=5)
+    if ended.received is not None:
+        if ended.received == signal.SIGTERM:
+            raise Terminated
+        raise KeyboardInterrupt
+    code = ended.code
+    if code != 0 and driver_went_away(code, env):
+        raise ClusterError(DRIVER_GONE)
     interrupted = code in (130, Terminated.exit_code)  # said once by the host's command
     if code != 0 and not interrupted and echo and not any(line.startswith("sparklab ") for line in lines):
         print("".join(log[-40:]), end="", file=sys.stderr)
