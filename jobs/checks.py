@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import socket
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from jobs import gd
 from jobs.data.paths import expand_inputs, wine_csv
 from jobs.errors import JobError
 from jobs.report.files import new_run_id
-from jobs.runtime.connect import is_connect_url
+from jobs.runtime.connect import is_connect_url, localhost_instead, token_over_tls
 from jobs.runtime.session import MASTER_URL_FORMS, is_master_url, master_from_env
 
 RESULTS_DIR = Path("results")
@@ -24,9 +25,14 @@ def check_arguments(args: argparse.Namespace) -> None:
     """Everything that can be checked before a JVM starts, so it fails in milliseconds."""
     master = args.master if args.master is not None else master_from_env()
     connect = is_connect_url(master)
+    where = "--master " if args.master is not None else "SPARKLAB_MASTER="
+    given = where + master
     if not (is_master_url(master) or connect):
-        given = f"--master {master}" if args.master is not None else f"SPARKLAB_MASTER={master}"
         raise JobError(f"{given}: not a Spark master URL; {MASTER_URL_FORMS}, or sc://HOST:PORT")
+    if connect and localhost_instead(master):
+        raise JobError(where + token_over_tls(master))  # the token redacted
+    if master.startswith("spark://"):
+        check_master_listening(master, given)
     if connect and args.job not in ("wordcount", "mllib"):
         raise JobError(
             f"{args.job} runs on RDDs, which Spark Connect does not have; "
@@ -69,6 +75,30 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def _reason(error: OSError) -> str:
     return (error.strerror or str(error)).lower()
+
+
+def check_master_listening(master: str, given: str, timeout: float = 3) -> None:
+    """Fail in seconds when nothing listens at the master's address: Spark would
+    retry it for a minute, then end with "Cannot call methods on a stopped
+    SparkContext". Any one address of an HA list that answers will do."""
+    refused = []
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+            return
+        except OSError as error:
+            refused.append(f"{address} ({_reason(error)})")
+    raise JobError(
+        f"{given}: nothing listens at {', '.join(refused)}; "
+        "start the cluster (`./lab up`) or check the address"
+    )
+
+
+def replaced_result(out: Path, job: str) -> str | None:
+    """A note when `out` holds the job's result already: this run replaces it."""
+    result = Path(out) / f"{job}.json"
+    return f"{result} is there already; this run replaces it" if result.exists() else None
 
 
 def check_out_dir(out: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs import cv, gd, wordcount
-from jobs.checks import check_arguments
+from jobs.checks import check_arguments, replaced_result
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.options import THEN, build_parser, split_runs
 from jobs.report.files import write_json_atomic
@@ -243,6 +243,9 @@ def execute_all(
         args.master = args.master or given  # one given --master is every job's
         on_start(args.job)
         check_arguments(args)  # names the environment's master, if it is that one
+        replaced = replaced_result(args.out, args.job)
+        if replaced:
+            print(f"sparklab {args.job}: note: {replaced}", file=sys.stderr)
     master = runs[0].master  # filled in by the checks
     connect = is_connect_url(master)
     name = "sparklab-" + "+".join(args.job for args in runs)

@@ -10,6 +10,7 @@ host name `localhost` (gRPC local credentials); any other host gets TLS.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from typing import TYPE_CHECKING
@@ -33,6 +34,33 @@ def is_connect_url(master: str) -> bool:
     return match is not None and (match.group(1) is None or 0 < int(match.group(1)) < 65536)
 
 
+_LOOPBACK_ADDRESS = re.compile(r"127(?:\.\d{1,3}){3}|\[::1\]")
+_HOST = re.compile(r"sc://(\[[^\]]*\]|[^:/;]*)")
+
+
+def localhost_instead(url: str) -> str | None:
+    """The URL with `localhost` for its loopback address, when a token goes with
+    it (in the URL or the environment): pyspark's client sends a token without
+    TLS only to the name `localhost` and tries TLS on any other host, which a
+    server without TLS answers with nothing but minutes of retries. None when
+    the URL is fine as it is (or asks for TLS itself: `;use_ssl=true`)."""
+    host = _HOST.match(url)
+    token = ";token=" in url or bool(os.environ.get(TOKEN_ENV))
+    if not host or not token or ";use_ssl=true" in url.lower():
+        return None
+    if not _LOOPBACK_ADDRESS.fullmatch(host.group(1)):
+        return None
+    return f"sc://localhost{url[host.end() :]}"
+
+
+def token_over_tls(url: str) -> str:
+    """Why a loopback address with a token is refused (see `localhost_instead`)."""
+    return (
+        f"{redact(url)}: with a token, pyspark's client uses TLS for every host but localhost, "
+        f"and SparkLab's server has none: use {redact(localhost_instead(url) or url)}"
+    )
+
+
 def redact(url: str) -> str:
     """The URL with its token, if any, replaced by `***` (for logs and results)."""
     return _TOKEN.sub(r"\1***", url)
@@ -43,6 +71,8 @@ def connect_session(url: str) -> SparkSession:
     server that is down or refuses the token fails here, in one line."""
     from pyspark.sql import SparkSession
 
+    if localhost_instead(url):
+        raise JobError(token_over_tls(url))
     _check_listening(url)
     try:
         spark = SparkSession.builder.remote(url).getOrCreate()
