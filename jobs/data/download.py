@@ -10,7 +10,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from jobs.data.paths import WINE_DEFAULT
+from jobs.data.paths import PROJECT_DIR, WINE_DEFAULT
 from jobs.errors import JobError
 from jobs.report.files import write_bytes_atomic
 
@@ -26,15 +26,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _shown(path: Path) -> Path:
+    """A path as the user knows it: relative to the project when inside it."""
+    return path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+
+
 def fetch_wine(dest: Path = WINE_DEFAULT, source: str | None = None, timeout: float = 60) -> Path:
     """Put the checked wine CSV at `dest`, from `source` (a path) or the UCI site.
 
     Without a source, a `dest` that already holds the right bytes (the shipped
-    copy) is only checked: no network needed.
+    copy) is only checked: no network needed; one that holds other bytes is
+    named, never downloaded over (it may be someone's edit).
     """
     dest = Path(dest)
-    if source is None and dest.is_file() and sha256_of(dest) == WINE_SHA256:
-        return dest
+    if source is None and dest.is_file():
+        found = sha256_of(dest)
+        if found == WINE_SHA256:
+            return dest
+        shipped = WINE_DEFAULT.relative_to(PROJECT_DIR)
+        raise JobError(
+            f"{_shown(dest)} differs from the published file (sha256 {found}, expected {WINE_SHA256}); "
+            f"restore it (`git checkout {shipped}`) or copy the published one in "
+            f"with `./lab data --from PATH`"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "wine.csv"
         if source:
