@@ -618,6 +618,39 @@ def bench(c, quick=False, on="local", no_mllib=False):
         raise Exit(f"--on must be local or cluster, not {on!r}", code=2)
 
 
+@task(
+    positional=["name"],
+    help={
+        "name": "the experiment (`./lab experiment --list` names them)",
+        "list_": "list the experiments, each with its question",
+        "smallest": "run at the smallest size (seconds: what the tests run)",
+    },
+)
+@one_line_errors
+def experiment(c, name=None, list_=False, smallest=False):
+    """Run an experiment on the cluster; write its page: Spark's own numbers, a plot, the answer."""
+    from jobs.experiments.registry import EXPERIMENTS, listing
+
+    if list_:
+        print(listing())
+        return
+    if name not in EXPERIMENTS:
+        said = f"no experiment {name!r}" if name else "name an experiment"
+        raise Exit(f"experiment: {said}; choose among {', '.join(EXPERIMENTS)} (`--list`)", code=2)
+    from cluster.submit import experiments as run_in_driver
+    from jobs.experiments.page import write_page
+    from jobs.report.files import new_run_id
+
+    os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
+    run = new_run_id()
+    out = ROOT / "results" / "experiments" / run
+    env = settings.compose_env()
+    [path] = run_in_driver([name], ["--smallest"] * smallest, run, out, env)
+    result = json.loads(path.read_text())
+    history = lifecycle.service_url("history", 18080, env) if "history" in lifecycle.running_services(env) else None
+    print(f"experiment: page at {write_page(result, out, history)}")
+
+
 @task
 def reference(c):
     """Write the command-line reference, docs/reference/cli.md, from the task and job parsers."""
@@ -629,7 +662,7 @@ def reference(c):
 # `./lab --list`, in this order (cluster.task_parser prints it).
 GROUPS = (
     ("Start here", ("demo", "test")),
-    ("Jobs", ("wordcount", "gd", "cv", "mllib", "data", "compare", "bench")),
+    ("Jobs", ("wordcount", "gd", "cv", "mllib", "data", "compare", "bench", "experiment")),
     ("The cluster", ("up", "status", "ui", "logs", "stop", "down", "image", "join", "connect")),
     ("Your code", ("submit", "notebook", "shell")),
     ("Develop", ("lint", "reference")),

@@ -1,0 +1,43 @@
+"""Every experiment by name: `./lab experiment --list` prints this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from jobs.experiments import one_pass_cv, partitions, skew
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    question: str
+    what: str  # what is done, for the page (the module's docstring)
+    measure: Callable[..., dict]  # (Context) -> the JSON the driver writes
+    summarize: Callable[[dict], dict]  # pure: that JSON -> rows and the answer
+    table: tuple[tuple[str, str, str], ...]  # (row key, column title, format)
+    plot: Callable[..., None]  # host only: (result, summary, path)
+
+
+def _from(module: ModuleType) -> Experiment:
+    return Experiment(
+        name=module.NAME,
+        question=module.QUESTION,
+        what=(module.__doc__ or "").split("\n\n", 1)[-1].strip(),
+        measure=module.measure,
+        summarize=module.summarize,
+        table=module.TABLE,
+        plot=module.plot,
+    )
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e for e in map(_from, (partitions, skew, one_pass_cv))
+}
+
+
+def listing() -> str:
+    """One line per experiment: its name and its question."""
+    width = max(map(len, EXPERIMENTS))
+    return "\n".join(f"{name:<{width}}  {e.question}" for name, e in EXPERIMENTS.items())
