@@ -192,36 +192,6 @@ def experiments(
     return [out / f"{name}.json" for name in names]
 
 
-def experiments(
-    names: list[str],
-    args: list[str],
-    run: str,
-    out: Path,
-    env: dict[str, str] | None = None,
-    on_line: Callable[[str], None] | None = None,
-) -> list[Path]:
-    """Run experiments' Spark parts in the driver, one after the other
-    (`jobs/experiments/__main__.py`); copy each NAME.json to `out` on the host,
-    which draws the pages (the images carry no plotting library). `run`: this run's id."""
-    from jobs.data.paths import wine_csv
-
-    require_running(env)
-    inside = f"{CONTAINER_RESULTS}/experiments/{run}"
-    script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
-    command = [*submit_command(script, env), *names, "--master", MASTER_URL,
-               "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
-    code, lines = spark_submit(command, run=run, env=env, on_line=on_line)
-    raise_if_interrupted(code)
-    if code != 0:
-        said = [line for line in lines if line.startswith("experiment: error: ")]
-        what = " and ".join(names)
-        raise JobError(said[-1].removeprefix("experiment: error: ") if said else f"{what} failed (exit {code})")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        compose("cp", f"driver:{inside}/{name}.json", str(out / f"{name}.json"), env=env, capture=True)
-    return [out / f"{name}.json" for name in names]
-
-
 def with_connect_round_trip(result: dict, env: dict[str, str] | None = None) -> dict:
     """bench.json with its Spark Connect row, measured from the host right after
     the driver's run (the images have no Connect client); a note when no server is up."""
