@@ -31,6 +31,7 @@ from cluster.settings import (
     engine_problem,
     setting,
 )
+from jobs.report.files import write_text_atomic
 from jobs.runtime.standalone import alive_workers, read_master_state
 
 JOB_TIMEOUT = 1800
@@ -188,9 +189,7 @@ def probe_hosts_that_joined(env: dict[str, str] | None = None) -> dict | None:
         return None  # one host alone was probed by `./lab up`
     print(f"lab: {len(joined)} hosts' workers, new since the last version probe: probing", file=sys.stderr)
     result = probe(env=env)
-    staged = record.with_suffix(".partial")
-    staged.write_text(json.dumps(joined))
-    staged.replace(record)
+    write_text_atomic(record, json.dumps(joined))
     return result
 
 

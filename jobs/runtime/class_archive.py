@@ -34,6 +34,9 @@ from pathlib import Path
 # Quiet: a stale archive is skipped with a warning on stdout otherwise.
 ARCHIVE_OPTIONS = "-XX:SharedArchiveFile={path} -Xlog:cds*=off"
 HOST_ARCHIVE = Path(sys.prefix) / "sparklab-classes.jsa"  # per venv: its jars' paths are in it
+# About 20 s on an idle 2-core machine; an archive only saves start-up time,
+# so a machine too busy to write it in this long goes on without one.
+WRITE_TIMEOUT = 300
 
 
 def class_path_file(archive: Path) -> Path:
@@ -95,7 +98,12 @@ def write_archive(out: Path, spark_submit: str = "spark-submit") -> Path:
         *("--driver-java-options", options, __file__, "--warm-up"),
     ]
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(
+                command, env=env, capture_output=True, text=True, check=False, timeout=WRITE_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"the class archive was not written in {WRITE_TIMEOUT} s") from None
         if done.returncode != 0 or not partial.is_file():
             raise RuntimeError(f"the class archive was not written: {done.stderr.strip()[-2000:]}")
         path_partial = partial.with_suffix(".path")

@@ -17,12 +17,14 @@ a user's cache is after a first run with a registry."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import glob
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ PACKAGES = (
     "docker-compose",
     "ca-certificates",
     "procps",
+    "passwd",  # useradd, for the user who is not root
 )
 USER, UID = "learner", 1500
 RECIPE = hashlib.sha256(repr((SUITE, PACKAGES, USER, UID)).encode()).hexdigest()[:12]
@@ -81,25 +84,25 @@ def ensure_second_host_image() -> str:
         subprocess.run(["apt-get", "install", "-y", "-qq", "mmdebstrap"], check=True, capture_output=True)
     mirror = host_debian_mirror()
     user = f"useradd --uid {UID} --user-group --create-home --shell /bin/sh {USER}"
-    make = [
-        "mmdebstrap",
-        "--variant=apt",
-        f"--include={','.join(PACKAGES)}",
-        "--dpkgopt=path-exclude=/usr/share/doc/*",
-        f'--customize-hook=chroot "$1" {user}',
-        SUITE,
-        "-",
-        *([mirror] if mirror else []),
-    ]
-    with subprocess.Popen(make, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as rootfs:
+    with tempfile.TemporaryDirectory(prefix="sparklab-second-host-") as work:
+        rootfs = Path(work) / "rootfs.tar"
+        make = [
+            "mmdebstrap",
+            "--variant=apt",
+            f"--include={','.join(PACKAGES)}",
+            "--dpkgopt=path-exclude=/usr/share/doc/*",
+            f'--customize-hook=chroot "$1" {user}',
+            SUITE,
+            str(rootfs),
+            *([mirror] if mirror else []),
+        ]
+        made = subprocess.run(make, capture_output=True, text=True)
+        assert made.returncode == 0, f"mmdebstrap failed:\n{made.stderr[-3000:]}"
         imported = subprocess.run(
-            ["docker", "import", "--change", "ENV LANG=C.UTF-8", "-", HOST_IMAGE],
-            stdin=rootfs.stdout,
+            ["docker", "import", "--change", "ENV LANG=C.UTF-8", str(rootfs), HOST_IMAGE],
             capture_output=True,
             text=True,
         )
-        said = rootfs.stderr.read().decode(errors="replace")
-    assert rootfs.returncode == 0, f"mmdebstrap failed:\n{said[-3000:]}"
     assert imported.returncode == 0, imported.stderr
     return HOST_IMAGE
 
@@ -188,13 +191,12 @@ def second_host(tmp_path_factory):
         capture_output=True,
     )
     host = SecondHost(name, checkout)
-    try:
+    with contextlib.ExitStack() as teardown:  # each step runs, whatever the one before did
+        teardown.callback(shutil.rmtree, where, ignore_errors=True)
+        teardown.callback(subprocess.run, ["docker", "image", "rm", BASE, PUBLIC], capture_output=True)
+        teardown.callback(subprocess.run, ["docker", "rm", "-f", name], capture_output=True)
+        teardown.callback(host.lab, "down", "--volumes", env=CLUSTER_ENV, timeout=300)
         yield host
-    finally:
-        host.lab("down", "--volumes", env=CLUSTER_ENV, timeout=300)
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-        subprocess.run(["docker", "image", "rm", BASE, PUBLIC], capture_output=True)
-        shutil.rmtree(where, ignore_errors=True)
 
 
 # The second host's cluster: its own base and public stand-in, any free ports.
