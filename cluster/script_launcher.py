@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import signal
 import sys
 import traceback
 
@@ -74,15 +75,18 @@ def main() -> None:
     except SystemExit as stop:
         write_end({"end": "exit", "code": exit_code(stop.code), "masters": masters})
         raise
-    except KeyboardInterrupt:
-        raise  # Python's own way: the traceback, then death by SIGINT
     except BaseException as error:
         tb = error.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != script:
             tb = tb.tb_next  # the launcher's and runpy's frames are not the script's
         traceback.print_exception(type(error), error, tb or error.__traceback__)
+        interrupted = isinstance(error, KeyboardInterrupt)
+        write_end({"end": "exception", "code": 130 if interrupted else 1, "masters": masters})
+        sys.stdout.flush()
         sys.stderr.flush()
-        write_end({"end": "exception", "code": 1, "masters": masters})
+        if interrupted:  # as Python itself ends on one: by SIGINT
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)  # as an uncaught exception would (SystemExit prints nothing more)
     write_end({"end": "exit", "code": 0, "masters": masters})
 

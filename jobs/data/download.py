@@ -52,6 +52,8 @@ def fetch_wine(dest: Path = WINE_DEFAULT, source: str | None = None, timeout: fl
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "wine.csv"
         if source:
+            if Path(source).is_dir():
+                raise JobError(f"{source}: is a directory; give the CSV file in it")
             if not Path(source).is_file():
                 raise JobError(f"{source}: no such file")
             shutil.copyfile(source, staged)
