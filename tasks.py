@@ -638,16 +638,26 @@ def experiment(c, name=None, list_=False, smallest=False):
         said = f"no experiment {name!r}" if name else "name an experiment"
         raise Exit(f"experiment: {said}; choose among {', '.join(EXPERIMENTS)} (`--list`)", code=2)
     from cluster.submit import experiments as run_in_driver
+    from cluster.submit import kill_a_worker_on
     from jobs.experiments.page import write_page
+    from jobs.experiments.worker_loss import KILL_CUE
     from jobs.report.files import new_run_id
 
     os.environ.setdefault("SPARKLAB_WINE_CSV", _ensure_wine_data())
     run = new_run_id()
     out = ROOT / "results" / "experiments" / run
     env = settings.compose_env()
-    [path] = run_in_driver([name], ["--smallest"] * smallest, run, out, env)
+    workers = lifecycle.running_services(env).get("worker", 0)
+    on_line, killed = kill_a_worker_on(KILL_CUE, env)  # worker-loss's cue; the others never print it
+    try:
+        [path] = run_in_driver([name], ["--smallest"] * smallest, run, out, env, on_line=on_line)
+    finally:
+        if killed:
+            print(f"experiment: bringing the {workers} workers back", file=sys.stderr)
+            lifecycle.resize(workers, env=env)
     result = json.loads(path.read_text())
-    history = lifecycle.service_url("history", 18080, env) if "history" in lifecycle.running_services(env) else None
+    running = lifecycle.running_services(env)
+    history = lifecycle.service_url("history", 18080, env) if "history" in running else None
     print(f"experiment: page at {write_page(result, out, history)}")
 
 

@@ -184,12 +184,27 @@ def experiments(
     raise_if_interrupted(code)
     if code != 0:
         said = [line for line in lines if line.startswith("experiment: error: ")]
-        what = " and ".join(names)
-        raise JobError(said[-1].removeprefix("experiment: error: ") if said else f"{what} failed (exit {code})")
+        failed = f"{' and '.join(names)} failed (exit {code})"
+        raise JobError(said[-1].removeprefix("experiment: error: ") if said else failed)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         compose("cp", f"driver:{inside}/{name}.json", str(out / f"{name}.json"), env=env, capture=True)
     return [out / f"{name}.json" for name in names]
+
+
+def kill_a_worker_on(cue: str, env: dict[str, str] | None = None) -> tuple[Callable[[str], None], list[str]]:
+    """A line handler for `experiments`: SIGKILL one worker container when the
+    driver prints `cue` (the worker-loss experiment). The list gets the
+    container killed; `lifecycle.resize` brings the workers back afterwards."""
+    killed: list[str] = []
+
+    def on_line(line: str) -> None:
+        if not killed and cue in line:
+            ids = compose("ps", "-q", "worker", env=env, capture=True).stdout.split()
+            subprocess.run(["docker", "kill", "--signal", "KILL", ids[-1]], check=True, capture_output=True)
+            killed.append(ids[-1])
+
+    return on_line, killed
 
 
 def with_connect_round_trip(result: dict, env: dict[str, str] | None = None) -> dict:

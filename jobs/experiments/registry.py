@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from jobs.experiments import one_pass_cv, partitions, skew
+from jobs.experiments import data_size, one_pass_cv, partitions, skew, worker_loss
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _from(module: ModuleType) -> Experiment:
 
 
 EXPERIMENTS: dict[str, Experiment] = {
-    e.name: e for e in map(_from, (partitions, skew, one_pass_cv))
+    e.name: e for e in map(_from, (partitions, skew, one_pass_cv, data_size, worker_loss))
 }
 
 
