@@ -1,6 +1,8 @@
 """cluster.settings: .env read like Compose reads it, the environment winning (no Docker)."""
 
 import functools
+import os
+import re
 
 import pytest
 
@@ -87,3 +89,22 @@ def test_compose_env_sets_workers_project_and_the_data_dir(monkeypatch):
     assert env["SPARKLAB_WORKERS"] == "3"
     assert env["COMPOSE_PROJECT_NAME"] == "sparklab-test-x"
     assert env["SPARKLAB_DATA_DIR"] == str((settings.ROOT / "data").resolve())
+
+
+def test_each_checkout_has_its_own_compose_project(monkeypatch, tmp_path):
+    monkeypatch.delenv("COMPOSE_PROJECT_NAME", raising=False)
+    first, second = tmp_path / "a" / "SparkLab", tmp_path / "b" / "SparkLab"
+    names = {settings.checkout_project(first), settings.checkout_project(second)}
+    assert len(names) == 2, names  # same folder name, other paths
+    assert all(re.fullmatch(r"sparklab-sparklab-[0-9a-f]{6}", name) for name in names), names
+    assert settings.checkout_project(tmp_path / "My Lab!").startswith("sparklab-my-lab-")
+    assert settings.compose_env()["COMPOSE_PROJECT_NAME"] == settings.checkout_project()
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", "mine")
+    assert settings.compose_env()["COMPOSE_PROJECT_NAME"] == "mine"
+
+
+def test_compose_runs_as_the_user_who_ran_lab(monkeypatch):
+    monkeypatch.delenv("SPARKLAB_UID", raising=False)
+    monkeypatch.delenv("SPARKLAB_GID", raising=False)
+    env = settings.compose_env()
+    assert (env["SPARKLAB_UID"], env["SPARKLAB_GID"]) == (str(os.getuid()), str(os.getgid()))
