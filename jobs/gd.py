@@ -18,7 +18,7 @@ import numpy as np
 
 from jobs.data.table import RegressionData
 from jobs.errors import JobError
-from jobs.fit.kernels import Partials, gd_partials, raw_weights
+from jobs.fit.kernels import Partials, gd_partials, raw_weights, read_pass_partials
 from jobs.fit.loop import iterate
 
 if TYPE_CHECKING:
@@ -123,6 +123,13 @@ def fit_gd(
 
 def _gd_kernel(block, weights: np.ndarray) -> Partials:
     return gd_partials(block.x_train, block.y_train, block.x_test, block.y_test, weights)
+
+
+def read_pass_kernel(block, weights: np.ndarray) -> Partials:
+    """The GD kernel's memory floor over the same block: one read pass of its
+    arrays (the benchmark runs it through the same loop; here, so executors
+    that never get the benchmark's modules can run it)."""
+    return read_pass_partials((block.x_train, block.y_train, block.x_test, block.y_test), weights)
 
 
 def to_json(result: GDResult) -> dict:

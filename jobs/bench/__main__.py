@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from jobs.bench.plan import Plan
+from jobs.bench.plan import Plan, bound_lines
 from jobs.bench.suite import run_bench
 from jobs.data.paths import wine_csv
 from jobs.errors import JobError
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json_only:
         written = write_bench_report(result, out)
     print(f"bench: written to {written}", file=sys.stderr)
+    for line in bound_lines(result["ratios"]):  # last, where a reader looks
+        print(f"bench: {line}", file=sys.stderr)
     return 0
 
 

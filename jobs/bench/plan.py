@@ -21,6 +21,18 @@ RTOL = 1e-9
 BYTES_PER_ROW = 13 * 8
 MEMORY_SHARE = 4
 
+# The ratios the benchmark holds itself to, each an upper bound (issue #25):
+# k models in one pass near one model's cost; the one-job fit's fixed cost
+# small against a job per iteration; at the largest size, each fit's
+# iteration near its floors (one read pass over the blocks, plus an empty
+# Spark job when every iteration is a job).
+BOUNDS = {
+    "cv_vs_single_fit": 1.2,
+    "one_job_vs_per_iteration": 0.05,
+    "one_job_vs_memory_floor": 1.5,
+    "gd_vs_floor_plus_empty_job": 1.3,
+}
+
 
 @dataclass
 class Plan:
@@ -47,27 +59,58 @@ class Plan:
 
 @dataclass
 class Measured:
+    """Seconds per variant, and what the driver's JVM spent meanwhile when
+    `jvm` is given (`jvm_counters`): garbage collection and JIT compiling, in ms."""
+
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    jvm_ms: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    jvm: Callable[[], tuple[float, float]] | None = None
 
     def run(self, variants: dict[str, Callable[[], object]], repeats: int, echo: bool = True) -> None:
         """Interleave the variants: every round runs each once, so drift hits all alike."""
         for round_ in range(repeats):
             for name, fn in variants.items():
+                before = self.jvm() if self.jvm else None
                 started = time.perf_counter()
                 fn()
                 took = time.perf_counter() - started
                 self.seconds.setdefault(name, []).append(took)
+                spent = ""
+                if before is not None:
+                    gc, jit = (after - then for after, then in zip(self.jvm(), before, strict=True))
+                    self.jvm_ms.setdefault(name, []).append((gc, jit))
+                    spent = f"  (driver JVM: gc {gc:.0f} ms, jit {jit:.0f} ms)"
                 if echo:
-                    print(f"bench: round {round_ + 1}/{repeats}  {name:<28} {took:8.3f} s", file=sys.stderr)
+                    print(
+                        f"bench: round {round_ + 1}/{repeats}  {name:<28} {took:8.3f} s{spent}",
+                        file=sys.stderr,
+                    )
 
     def median(self, name: str) -> float:
         return statistics.median(self.seconds[name])
 
     def summary(self) -> dict[str, dict[str, float]]:
-        return {
-            name: {"min": min(times), "median": statistics.median(times), "runs": len(times)}
-            for name, times in self.seconds.items()
-        }
+        summary = {}
+        for name, times in self.seconds.items():
+            summary[name] = {"min": min(times), "median": statistics.median(times), "runs": len(times)}
+            if name in self.jvm_ms:
+                summary[name]["gc_ms_median"] = statistics.median(gc for gc, _ in self.jvm_ms[name])
+                summary[name]["jit_ms_median"] = statistics.median(jit for _, jit in self.jvm_ms[name])
+        return summary
+
+
+def jvm_counters(sc) -> Callable[[], tuple[float, float]]:
+    """The driver JVM's total garbage-collection and JIT-compiling milliseconds so far."""
+    management = sc._jvm.java.lang.management.ManagementFactory
+    collectors = list(management.getGarbageCollectorMXBeans())
+    compiler = management.getCompilationMXBean()
+
+    def read() -> tuple[float, float]:
+        return float(sum(c.getCollectionTime() for c in collectors)), float(
+            compiler.getTotalCompilationTime()
+        )
+
+    return read
 
 
 def block_holders(sc) -> tuple[int, int]:
@@ -111,3 +154,23 @@ def machine(spark) -> dict:
         **executors,
         **{name: version(name) for name in ("pyspark", "numpy", "pandas", "pyarrow")},
     }
+
+
+def bound_lines(ratios: dict[str, float | None], bounds: dict[str, float] = BOUNDS) -> list[str]:
+    """One line per ratio over its bound (by how much), one per ratio not
+    measured, and, when none fell short, one line saying the others held."""
+    short, missing = [], []
+    for name, bound in bounds.items():
+        value = ratios.get(name)
+        if value is None:
+            missing.append(f"{name} was not measured in this run (bound <= {bound:g})")
+        elif value > bound:
+            short.append(
+                f"{name} {value:.3f} fell short of its bound <= {bound:g}: "
+                f"{value - bound:.3f} over ({value / bound - 1:.0%})"
+            )
+    if short:
+        return short + missing
+    held = ", ".join(f"{name} <= {bound:g}" for name, bound in bounds.items() if ratios.get(name) is not None)
+    every = "every measured ratio" if missing else "every ratio"
+    return [*missing, f"{every} held its bound ({held})"]

@@ -1,6 +1,8 @@
 """Time per iteration against rows on seeded synthetic data: SparkLab's GD
-(one job per iteration, and the one-job fit), numpy in one process (the
-floor) and the article's way; plus the checks every variant passes first."""
+(one job per iteration, and the one-job fit), numpy in one process, the
+article's way, and two floors measured beside them: the memory floor (one
+read pass over the same cached blocks, in the same barrier tasks on the same
+cores) and an empty Spark job; plus the checks every variant passes first."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import numpy as np
 from jobs.bench import article
 from jobs.bench.plan import BYTES_PER_ROW, MEMORY_SHARE, RTOL, Measured, Plan, block_holders, fitting_sizes
 from jobs.data.synthetic import synthetic_arrays, synthetic_data
-from jobs.gd import baseline_weights, fit_gd
+from jobs.fit.loop import iterate
+from jobs.gd import baseline_weights, fit_gd, read_pass_kernel
 
 
 def numpy_gd(x, y, x_test, y_test, w0, iterations, lr):
@@ -38,7 +41,6 @@ def run_scaling(sc, plan: Plan, partitions: int, say) -> tuple[list[dict], list[
 
     Returns the measurements and the sizes left out for lack of memory."""
     rows_out = []
-    steps = plan.scaling_iterations
     holders, memory = block_holders(sc)
     sizes, left_out = fitting_sizes(plan.sizes, holders, memory)
     for rows in left_out:
@@ -47,67 +49,105 @@ def run_scaling(sc, plan: Plan, partitions: int, say) -> tuple[list[dict], list[
             f"{holders} x {memory / 2**20:.0f} MB here (each holder may use 1/{MEMORY_SHARE})"
         )
     for rows in sizes:
-        data = synthetic_data(sc, rows, partitions=partitions)
-        x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
-        w0 = baseline_weights(data)
-        fit_gd(sc, data, iterations=1)  # fill the cache before timing
-        # The one-job fit reads each block once per fit and then only computes:
-        # its time per iteration is read on the driver between the first and
-        # the last step's partial sums, the fit's fixed cost left out.
-        loop_seconds: list[float] = []
-
-        def one_job_fit(data=data, loop_seconds=loop_seconds):
-            stamps: list[float] = []
-            fit_gd(
-                sc,
-                data,
-                iterations=steps * 4,
-                lr=0.1,
-                one_job=True,
-                on_step=lambda *_: stamps.append(time.perf_counter()),
-            )
-            loop_seconds.append((stamps[-1] - stamps[0]) / (len(stamps) - 1))
-
-        variants = {
-            "sparklab": lambda data=data: fit_gd(sc, data, iterations=steps, lr=0.1),
-            "one_job": one_job_fit,
-            "numpy": lambda x=x, y=y, xt=x_test, yt=y_test, w0=w0: numpy_gd(x, y, xt, yt, w0, steps, 0.1),
-        }
-        records = None
-        if rows <= plan.article_max_rows:
-            records = article.records(data)
-            variants["article"] = lambda rec=records, w0=w0: article.article_gd(
-                sc, rec[0], rec[1], w0, iterations=steps, lr=0.1
-            )
-        check(
-            f"synthetic {rows}: numpy",
-            numpy_gd(x, y, x_test, y_test, w0, steps, 0.1)[0],
-            fit_gd(sc, data, iterations=steps).weights,
-        )
-        measured = Measured()
-        measured.run(variants, plan.repeats, echo=False)
-        entry = {
-            "rows": rows,
-            **{
-                f"{name}_per_iteration": measured.median(name) / steps
-                for name in variants
-                if not name.startswith("one_job")
-            },
-        }
-        entry["one_job_per_iteration"] = statistics.median(loop_seconds)
-        entry["one_job_fit_seconds"] = measured.median("one_job")
+        rows_out.append(_measure_size(sc, plan, rows, partitions))
         say(
             f"scaling: {rows:>9,} rows  "
             + "  ".join(
                 f"{key.removesuffix('_per_iteration')} {value * 1000:.2f} ms/it"
-                for key, value in entry.items()
+                for key, value in rows_out[-1].items()
                 if key.endswith("_per_iteration")
             )
         )
-        rows_out.append(entry)
-        data.blocks.unpersist()
-        if records:
-            records[0].unpersist()
-            records[1].unpersist()
-        del x, y, x_test, y_test
     return rows_out, left_out
+
+
+def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
+    """One size's seconds per iteration, every variant checked against numpy first."""
+    steps = plan.scaling_iterations
+    data = synthetic_data(sc, rows, partitions=partitions)
+    x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
+    w0 = baseline_weights(data)
+    fit_gd(sc, data, iterations=1)  # fill the cache before timing
+    reference = numpy_gd(x, y, x_test, y_test, w0, steps, 0.1)[0]
+    check(f"synthetic {rows}: numpy", reference, fit_gd(sc, data, iterations=steps).weights)
+    check(f"synthetic {rows}: one-job", reference, fit_gd(sc, data, iterations=steps, one_job=True).weights)
+    empty = sc.parallelize(range(partitions), partitions).cache()
+    empty.count()
+    # The one-job fit and the memory floor are timed per iteration inside
+    # their barrier job (LoopTimes), over more iterations than the others.
+    one_job_loops, floor_loops = LoopTimes(), LoopTimes()
+    variants = {
+        "sparklab": lambda: fit_gd(sc, data, iterations=steps, lr=0.1),
+        "one_job": lambda: one_job_fit(sc, data, steps * 4, one_job_loops),
+        "memory_floor": lambda: read_pass_loop(sc, data, steps * 4, floor_loops),
+        "empty_job": lambda: empty_jobs(empty, steps),
+        "numpy": lambda: numpy_gd(x, y, x_test, y_test, w0, steps, 0.1),
+    }
+    records = article.records(data) if rows <= plan.article_max_rows else None
+    if records:
+        variants["article"] = lambda: article.article_gd(
+            sc, records[0], records[1], w0, iterations=steps, lr=0.1
+        )
+    measured = Measured()
+    measured.run(variants, plan.repeats, echo=False)
+    entry = {"rows": rows}
+    for name in variants:
+        if name not in ("one_job", "memory_floor"):
+            entry[f"{name}_per_iteration"] = measured.median(name) / steps
+    entry["one_job_per_iteration"] = one_job_loops.median()
+    entry["memory_floor_per_iteration"] = floor_loops.median()
+    entry["one_job_fit_seconds"] = measured.median("one_job")
+    for cached in (empty, data.blocks, *(records or ())):
+        cached.unpersist()
+    return entry
+
+
+class LoopTimes:
+    """Seconds per iteration inside one-job fits, read on the driver between
+    the first and the last step's partial sums: the fit's fixed cost (the
+    barrier job's start, each block read once into its task) left out."""
+
+    def __init__(self) -> None:
+        self.per_iteration: list[float] = []
+
+    def add(self, stamps: list[float]) -> None:
+        self.per_iteration.append((stamps[-1] - stamps[0]) / (len(stamps) - 1))
+
+    def median(self) -> float:
+        return statistics.median(self.per_iteration)
+
+
+def one_job_fit(sc, data, iterations: int, loops: LoopTimes) -> None:
+    stamps: list[float] = []
+    fit_gd(
+        sc,
+        data,
+        iterations=iterations,
+        lr=0.1,
+        one_job=True,
+        on_step=lambda *_: stamps.append(time.perf_counter()),
+    )
+    loops.add(stamps)
+
+
+def read_pass_loop(sc, data, iterations: int, loops: LoopTimes) -> None:
+    """The memory floor, through the one-job fit's own loop: the same barrier
+    tasks holding the same blocks, the same all-reduce round trip per
+    iteration; the kernel only reads every array of the block once (its sum)."""
+    stamps: list[float] = []
+
+    def update(weights, _partials):
+        stamps.append(time.perf_counter())
+        return weights
+
+    iterate(
+        sc, data.blocks, read_pass_kernel, lambda: baseline_weights(data), update, iterations, one_job=True
+    )
+    loops.add(stamps)
+
+
+def empty_jobs(empty, jobs: int) -> None:
+    """`jobs` empty Spark jobs, one task per partition: the scheduling floor of an iteration."""
+    for _ in range(jobs):
+        # Read to its end: a Python task that leaves input unread loses its worker.
+        empty.map(lambda row: row).collect()

@@ -47,20 +47,61 @@ class Partials(NamedTuple):
         return Partials(flat[:size].reshape(weights_shape), *(s.reshape(models) for s in stats))
 
 
+# Rows per sub-block of the fused GD kernel. A sub-block of 8192 rows x 12
+# float64 (768 KiB) is still in the core's L2/L3 cache when the gradient reads
+# it right after the residual: one pass over memory instead of two. Measured
+# on a 2-core EPYC (512 KiB L2): 4096 to 12288 rows within noise of each other,
+# 1024 rows as slow as two passes (numpy's per-call cost dominates).
+SUB_BLOCK_ROWS = 8192
+
+
 def gd_partials(
-    x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, w: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    w: np.ndarray,
+    rows: int = SUB_BLOCK_ROWS,
 ) -> Partials:
     """One block's share of a GD step: gradient sum, train count and squared
-    error, test count and squared error, all at the weights `w`."""
-    residual = x @ w - y
-    test_residual = x_test @ w - y_test
-    return Partials(
-        x.T @ residual,
-        float(len(y)),
-        float(residual @ residual),
-        float(len(y_test)),
-        float(test_residual @ test_residual),
-    )
+    error, test count and squared error, all at the weights `w`.
+
+    One fused pass: per sub-block of `rows` rows, the residual, then the
+    gradient and the squared error from the same rows while they are cached.
+    """
+    gradient, train_sse = _fused_residual_sums(x, y, w, rows, with_gradient=True)
+    _, test_sse = _fused_residual_sums(x_test, y_test, w, rows, with_gradient=False)
+    return Partials(gradient, float(len(y)), train_sse, float(len(y_test)), test_sse)
+
+
+def _fused_residual_sums(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, rows: int, *, with_gradient: bool
+) -> tuple[np.ndarray, float]:
+    """(sum of x * residual, sum of squared residuals), residual = x @ w - y,
+    accumulated sub-block by sub-block (buffers allocated once per call)."""
+    gradient = np.zeros(x.shape[1])
+    squared = 0.0
+    residual_buffer = np.empty(min(rows, len(y)))
+    partial_gradient = np.empty(x.shape[1])
+    for start in range(0, len(y), rows):
+        rows_here = x[start : start + rows]
+        residual = residual_buffer[: len(rows_here)]
+        np.dot(rows_here, w, out=residual)
+        np.subtract(residual, y[start : start + rows], out=residual)
+        if with_gradient:
+            np.dot(residual, rows_here, out=partial_gradient)
+            gradient += partial_gradient
+        squared += float(np.dot(residual, residual))
+    return gradient, squared
+
+
+def read_pass_partials(arrays: tuple[np.ndarray, ...], weights: np.ndarray) -> Partials:
+    """The memory floor of a kernel over the same arrays: one read pass (their
+    sum) and nothing else. Shaped like a GD kernel's Partials so the fit loop
+    and the all-reduce carry it as they carry a fit (the gradient slot holds
+    the sum, the rest zeros); what the benchmark sets a fit's iteration against."""
+    total = sum(float(np.sum(array)) for array in arrays)
+    return Partials(np.full(weights.shape, total), 0.0, 0.0, 0.0, 0.0)
 
 
 def cv_partials(x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, weights: np.ndarray) -> Partials:

@@ -18,6 +18,7 @@ def test_bench_runs_every_variant_and_reports_ratios(spark, wine_csv, tmp_path):
         "gd/mllib_normal",
         "cv/article",
         "cv/sparklab",
+        "cv/single_fit",
         "cv/sequential_fits",
         "cv/mllib_normal_p1",
         "cv/mllib_normal_p2",
@@ -28,9 +29,18 @@ def test_bench_runs_every_variant_and_reports_ratios(spark, wine_csv, tmp_path):
         "article_gd_vs_gd",
         "gd_vs_empty_jobs",
         "gd_4e6_vs_numpy",
+        "one_job_vs_memory_floor",
+        "gd_vs_floor_plus_empty_job",
     ):
         assert math.isfinite(result["ratios"][name]), name
         assert result["ratios"][name] > 0, name
-    report = write_bench_report(result, tmp_path)
-    assert "| `article_gd_vs_gd` |" in report.read_text()
+    largest = result["scaling"][-1]
+    assert largest["memory_floor_per_iteration"] > 0
+    assert largest["empty_job_per_iteration"] > 0
+    # The driver JVM's collector and compiler time is kept beside each variant's seconds.
+    assert result["timings"]["gd/sparklab"]["gc_ms_median"] >= 0
+    report = write_bench_report(result, tmp_path).read_text()
+    assert "| `article_gd_vs_gd` |" in report
+    assert "| `one_job_vs_memory_floor` |" in report
+    assert "\n## Bounds\n" in report
     assert (tmp_path / "bench_times.png").stat().st_size > 0

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from jobs.fit.kernels import Partials, cv_partials, gd_partials, raw_weights
+from jobs.fit.kernels import (
+    SUB_BLOCK_ROWS,
+    Partials,
+    cv_partials,
+    gd_partials,
+    raw_weights,
+    read_pass_partials,
+)
 
 
 def test_cv_partials_mask_each_rows_own_fold():
@@ -88,3 +95,46 @@ def test_adding_partials_sums_element_wise_not_concatenates(make):
         np.testing.assert_array_equal(got, np.asarray(p) + np.asarray(q))
     # What the all-reduce relies on: summing flat vectors is summing the partials.
     np.testing.assert_array_equal(total.flatten(), a.flatten() + b.flatten())
+
+
+def plain_numpy_gd_partials(x, y, x_test, y_test, w):
+    """The two-pass reference: the residual over all rows, then the gradient."""
+    residual = x @ w - y
+    test_residual = x_test @ w - y_test
+    return x.T @ residual, residual @ residual, test_residual @ test_residual
+
+
+@pytest.mark.parametrize(
+    ("train_rows", "test_rows", "sub_block_rows"),
+    [
+        (64, 16, 16),  # whole sub-blocks only
+        (63, 15, 16),  # one row short of a boundary
+        (65, 17, 16),  # one row past a boundary
+        (1, 1, 16),  # fewer rows than one sub-block
+        (16, 0, 16),  # exactly one sub-block; no test rows
+        (997, 211, 7),  # odd sizes, an odd sub-block
+        (SUB_BLOCK_ROWS + 1, 2049, None),  # the default sub-block size, one row past it
+    ],
+)
+def test_fused_gd_partials_equal_the_two_pass_numpy_reference(train_rows, test_rows, sub_block_rows):
+    rng = np.random.default_rng(train_rows + test_rows)
+    x, y = rng.normal(size=(train_rows, 12)), rng.normal(size=train_rows)
+    x_test, y_test = rng.normal(size=(test_rows, 12)), rng.normal(size=test_rows)
+    w = rng.normal(size=12)
+    rows = {} if sub_block_rows is None else {"rows": sub_block_rows}
+    got = gd_partials(x, y, x_test, y_test, w, **rows)
+    gradient, train_sse, test_sse = plain_numpy_gd_partials(x, y, x_test, y_test, w)
+    # The same products summed sub-block by sub-block: another order, so 1e-9.
+    np.testing.assert_allclose(got.gradient, gradient, rtol=1e-9)
+    np.testing.assert_allclose([got.train_sse, got.held_out_sse], [train_sse, test_sse], rtol=1e-9)
+    assert (got.train_count, got.held_out_count) == (train_rows, test_rows)
+    assert all(type(stat) is float for stat in got[1:])
+
+
+def test_the_read_pass_sums_every_array_once_shaped_like_the_weights():
+    rng = np.random.default_rng(9)
+    arrays = (rng.normal(size=(40, 12)), rng.normal(size=40), rng.normal(size=(9, 12)), rng.normal(size=9))
+    floor = read_pass_partials(arrays, np.zeros(12))
+    np.testing.assert_allclose(floor.gradient, np.full(12, sum(a.sum() for a in arrays)), rtol=1e-12)
+    assert floor.gradient.shape == (12,)
+    assert tuple(floor[1:]) == (0.0, 0.0, 0.0, 0.0)
