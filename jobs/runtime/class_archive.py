@@ -34,9 +34,6 @@ from pathlib import Path
 # Quiet: a stale archive is skipped with a warning on stdout otherwise.
 ARCHIVE_OPTIONS = "-XX:SharedArchiveFile={path} -Xlog:cds*=off"
 HOST_ARCHIVE = Path(sys.prefix) / "sparklab-classes.jsa"  # per venv: its jars' paths are in it
-# About 20 s on an idle 2-core machine; an archive only saves start-up time,
-# so a machine too busy to write it in this long goes on without one.
-WRITE_TIMEOUT = 300
 
 
 def class_path_file(archive: Path) -> Path:
@@ -81,7 +78,7 @@ def warm_up(spark) -> None:
     frame.groupBy("key").sum("value").collect()
 
 
-def write_archive(out: Path, spark_submit: str = "spark-submit") -> Path:
+def write_archive(out: Path, spark_submit: str = "spark-submit", timeout: float | None = None) -> Path:
     """Run `warm_up` under spark-submit on local[2] and dump its classes to `out`,
     its class path to `out`.path (each written beside itself first, then
     renamed: the archive is whole or absent)."""
@@ -99,11 +96,9 @@ def write_archive(out: Path, spark_submit: str = "spark-submit") -> Path:
     ]
     try:
         try:
-            done = subprocess.run(
-                command, env=env, capture_output=True, text=True, check=False, timeout=WRITE_TIMEOUT
-            )
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"the class archive was not written in {WRITE_TIMEOUT} s") from None
+            raise RuntimeError(f"the class archive was not written in {timeout:.0f} s") from None
         if done.returncode != 0 or not partial.is_file():
             raise RuntimeError(f"the class archive was not written: {done.stderr.strip()[-2000:]}")
         path_partial = partial.with_suffix(".path")
@@ -124,11 +119,16 @@ def main(argv: list[str]) -> int:
         warm_up(spark)
         spark.stop()
         return 0
+    # --timeout SECONDS: ./lab's, for the host's archive (an archive only saves
+    # start-up time: a machine too busy to write it goes on without one); the
+    # image build waits as long as it takes.
+    timeout = float(argv[argv.index("--timeout") + 1]) if argv[:1] == ["--timeout"] else None
+    argv = argv[2:] if timeout is not None else argv
     if len(argv) != 1:
-        print("usage: python -m jobs.runtime.class_archive OUT.jsa", file=sys.stderr)
+        print("usage: python -m jobs.runtime.class_archive [--timeout SECONDS] OUT.jsa", file=sys.stderr)
         return 2
     spark_submit = Path(sys.prefix, "bin", "spark-submit")
-    write_archive(Path(argv[0]), str(spark_submit) if spark_submit.exists() else "spark-submit")
+    write_archive(Path(argv[0]), str(spark_submit) if spark_submit.exists() else "spark-submit", timeout)
     return 0
 
 
