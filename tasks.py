@@ -243,12 +243,18 @@ def demo(c, workers=None, local_only=False, base=None):
                 f"cluster up and runs the jobs there too (`./lab up` starts it alone)."
             )
         else:
-            with clock.phase("images (built once, then reused)"):
-                lifecycle.ensure_images(base)
-            with clock.phase(f"cluster up ({workers} workers)"):
-                lifecycle.up(workers=workers)
-            label = f"cluster ({workers} workers)"
-            runs[label] = _run_all_jobs(c, "cluster", run_dir / "cluster", clock)
+            from cluster.images import ImageError
+
+            try:
+                with clock.phase("images (built once, then reused)"):
+                    lifecycle.ensure_images(base)
+            except ImageError as no_image:  # the local results still get their report
+                notes.append(f"No cluster run: {no_image}")
+            else:
+                with clock.phase(f"cluster up ({workers} workers)"):
+                    lifecycle.up(workers=workers)
+                label = f"cluster ({workers} workers)"
+                runs[label] = _run_all_jobs(c, "cluster", run_dir / "cluster", clock)
     with clock.phase("report"):
         report = write_report(run_dir, runs, notes, phases=clock.markdown())
     for note in notes:
