@@ -62,7 +62,9 @@ def check_script(path: str, cwd: Path | None = None) -> Path:
             raise JobError(f"{path}: no such file{nor}")
         if script.is_dir():
             raise JobError(f"{path}: is a directory; give the script, e.g. {Path(path) / 'main.py'}")
-        if script.suffix != ".py" or not script.is_file():
+        if script.suffix == ".py" and not script.is_file():  # a FIFO would hang the read
+            raise JobError(f"{path}: not a regular file; give the script itself")
+        if script.suffix != ".py":
             raise JobError(
                 f"{path}: not a Python script (a PATH.py file), nor one of the jobs wordcount, gd, cv"
             )

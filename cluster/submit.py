@@ -266,10 +266,12 @@ def stop_applications(
 # stdin closes: `./lab` gone, however it died (even SIGKILL), leaves no
 # application holding the cluster. The shell traps INT and TERM (not
 # ignores: its children must still get them) and waits for the command's
-# own exit code.
+# own exit code. A background job of a non-interactive shell starts with
+# SIGINT ignored (POSIX), and the JVM and Python keep it so: `env
+# --default-signal=INT` gives the command its Ctrl-C back.
 SUPERVISE = r"""
 exec 3<&0
-"$@" </dev/null &
+env --default-signal=INT "$@" </dev/null &
 job=$!
 { cat <&3 >/dev/null; pkill -TERM -f "$SPARKLAB_RUN"; } &
 watcher=$!

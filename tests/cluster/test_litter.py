@@ -9,6 +9,7 @@ The scripts here start no SparkSession unless the case needs one.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -166,3 +167,29 @@ def test_a_driver_stopped_during_the_run_is_named(cluster, tmp_path):
     assert stderr.decode().strip().splitlines()[-1] == (
         "submit: the cluster was stopped during the run (./lab down?)"
     )
+
+
+def test_ctrl_c_ends_a_script_on_the_cluster_at_the_first_press(cluster, tmp_path):
+    # The driver's shell runs the command as a background job, which POSIX
+    # starts with SIGINT ignored: the first Ctrl-C used to do nothing.
+    write_script(tmp_path, "import sys, time\nprint(sys.argv[0], flush=True)\ntime.sleep(600)\n")
+    process = subprocess.Popen(
+        [LAB, "submit", "job.py"],
+        cwd=tmp_path,
+        env=cluster.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's shell starts it
+    )
+    try:
+        script = process.stdout.readline().decode().strip()
+        assert script.startswith(f"{CONTAINER_CODE}/"), process.stderr.read().decode()
+        process.send_signal(signal.SIGINT)  # once
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr.decode()
+    assert stderr.decode().strip().splitlines()[-1] == "submit: interrupted; no result written"
+    assert Path(script).parent.name not in in_driver(cluster, "ls", "-A", CONTAINER_CODE)
