@@ -184,6 +184,9 @@ def explain_failure(code: int, output: list[str], log: list[str], end: dict | No
         return
     for line in log[-40:]:
         print(line, end="" if line.endswith("\n") else "\n", file=sys.stderr)
+    if 128 < code < 128 + signal.NSIG:  # killed: the log rarely says by what
+        name = signal.Signals(code - 128).name if code - 128 in signal.valid_signals() else code - 128
+        print(f"submit: the script was ended by {name} (exit {code})", file=sys.stderr)
 
 
 def warn_about_master(end: dict | None, master: str) -> None:

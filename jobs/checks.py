@@ -90,7 +90,7 @@ def check_master_listening(master: str, given: str, timeout: float = 3) -> None:
         except OSError as error:
             refused.append(f"{address} ({_reason(error)})")
     raise JobError(
-        f"{given}: nothing listens at {', '.join(refused)}; "
+        f"{given}: no Spark master answers at {', '.join(refused)}; "
         "start the cluster (`./lab up`) or check the address"
     )
 

@@ -233,8 +233,10 @@ def test_spark_log_is_shown_only_when_the_script_did_not_end_by_itself(capsys):
     scripts.explain_failure(3, ["leaving\n"], log, {"end": "exit", "code": 3, "masters": []})
     scripts.explain_failure(1, ["Traceback (most recent call last):\n"], log, None)
     assert capsys.readouterr().err == ""
-    scripts.explain_failure(137, [], log, None)  # killed, or Spark failed before the script
+    scripts.explain_failure(1, [], log, None)  # Spark failed before the script
     assert capsys.readouterr().err == log[0]
+    scripts.explain_failure(137, [], log, None)  # killed
+    assert capsys.readouterr().err == log[0] + "submit: the script was ended by SIGKILL (exit 137)\n"
 
 
 def test_a_scripts_own_master_is_warned_about(tmp_path):
@@ -265,7 +267,7 @@ def test_a_master_nothing_listens_on_fails_at_once_with_one_line(tmp_path):
     done = lab("gd", "--master", f"spark://127.0.0.1:{port}", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.decode().strip().splitlines() == [
-        f"sparklab gd: error: --master spark://127.0.0.1:{port}: nothing listens at 127.0.0.1:{port} "
+        f"sparklab gd: error: --master spark://127.0.0.1:{port}: no Spark master answers at 127.0.0.1:{port} "
         "(connection refused); start the cluster (`./lab up`) or check the address"
     ]
 
