@@ -80,7 +80,8 @@ def ensure_second_host_image() -> str:
         return HOST_IMAGE
     if os.geteuid() != 0:
         pytest.skip("making the second host's root file system needs root (CI runs as root)")
-    if not shutil.which("mmdebstrap"):
+    if not shutil.which("mmdebstrap"):  # a fresh machine's apt has no package lists yet
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "mmdebstrap"], check=True, capture_output=True)
     mirror = host_debian_mirror()
     user = f"useradd --uid {UID} --user-group --create-home --shell /bin/sh {USER}"
