@@ -215,7 +215,8 @@ def build_base(public_base: str | None = None, force: bool = False) -> str:
         [str(HERE / "build-base.sh"), *options, BASE_TAG, public], stdout=subprocess.PIPE, text=True
     )
     if done.returncode == 2:  # no way here: its one line says each way out
-        raise ImageError(done.stdout.strip().splitlines()[-1])
+        said = done.stdout.strip().splitlines() or ["no base image here (build-base.sh said nothing)"]
+        raise ImageError(said[-1])
     if done.returncode != 0:
         raise ImageError(f"the base image was not made (build-base.sh exit {done.returncode}; see above)")
     return BASE_TAG
