@@ -4,7 +4,10 @@ wine data, the size to run at, sessions, progress on stderr.
 Sessions are shared: an experiment that asks for the master and settings of
 the session already open gets that one (one application for several
 experiments, as the tests run them); asking for others stops it and starts
-a new application. `close()` stops whatever is open.
+a new application. `close()` stops whatever is open. Ask for local[*]
+sessions last: after one, a cluster session in the same driver JVM failed to
+register with the master here (data-size asks for its local[*] last; the
+tests run data-size in a spark-submit of its own).
 """
 
 from __future__ import annotations

@@ -24,13 +24,19 @@ pytestmark = pytest.mark.cluster
 def pages(cluster, tmp_path_factory):
     """name -> (the driver's JSON, the page's summary, the page's text), and the history server's URL."""
     out = tmp_path_factory.mktemp("experiments")
-    names = list(EXPERIMENTS)
+    # data-size last and on its own: after its local[*] session, a cluster session
+    # in the same driver JVM cannot register with the master; worker-loss last
+    # of the first run, which shares one application: its killed worker comes
+    # back (resize) before data-size needs every worker again.
+    first = [name for name in EXPERIMENTS if name != "data-size"]
     on_line, killed = submit.kill_a_worker_on(worker_loss.KILL_CUE, cluster.env)
     try:
-        paths = submit.experiments(names, ["--smallest"], new_run_id(), out, env=cluster.env, on_line=on_line)
+        paths = submit.experiments(first, ["--smallest"], new_run_id(), out, env=cluster.env, on_line=on_line)
     finally:
         lifecycle.resize(cluster.workers, env=cluster.env)  # the worker worker-loss killed
     assert killed, "worker-loss never gave its cue"
+    paths += submit.experiments(["data-size"], ["--smallest"], new_run_id(), out, env=cluster.env)
+    names = [*first, "data-size"]
     history = lifecycle.service_url("history", 18080, cluster.env)
     made = {}
     for name, path in zip(names, paths, strict=True):
@@ -41,16 +47,23 @@ def pages(cluster, tmp_path_factory):
 
 
 def history_numbers(history: str, app_id: str, groups: list[str]) -> dict:
-    """The application's numbers as the history server has them (once it has read the event log)."""
+    """The application's numbers as the history server has them, once it has
+    read the finished event log (before, it may serve a partial snapshot)."""
     api = f"{history}/api/v1/applications/{app_id}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            return monitoring.application_numbers(api, groups)
-        except urllib.error.HTTPError:  # 404 until the history server has read the finished log
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(2)
+    deadline = time.monotonic() + 120
+    while not _completed(api):
+        assert time.monotonic() < deadline, f"the history server never listed {app_id} as completed"
+        time.sleep(2)  # polling the history server's own state, bounded
+    return monitoring.application_numbers(api, groups)
+
+
+def _completed(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(api, timeout=30) as response:
+            attempts = json.load(response).get("attempts", [])
+    except urllib.error.HTTPError:  # 404 until the history server has read the log
+        return False
+    return bool(attempts) and all(attempt.get("completed") for attempt in attempts)
 
 
 def picked(numbers: dict, group: str) -> dict:
