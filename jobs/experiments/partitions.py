@@ -25,7 +25,7 @@ class Plan:
     iterations: int
 
 
-FULL = Plan(partitions=(1, 2, 8, 64, 512), rows=200_000, iterations=6)
+FULL = Plan(partitions=(1, 2, 8, 64, 512), rows=200_000, iterations=3)
 SMALLEST = Plan(partitions=(1, 4), rows=2_000, iterations=2)
 
 
