@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -202,6 +203,7 @@ def test_a_scripts_own_exit_130_or_143_is_no_interrupt(tmp_path, code):
     assert said.startswith("submit: what the script wrote to SPARKLAB_OUT is in "), stderr
     landed = Path(said.rsplit(" ", 1)[1])
     assert (landed / "kept.txt").read_text() == "kept\n"
+    shutil.rmtree(landed)  # the project's results/: not the test's to keep
 
 
 # --- 8. a # in the path -----------------------------------------------------------
