@@ -102,6 +102,8 @@ HOST_ONLY = (
     "data/download.py",
     "runtime/class_archive.py",
     "runtime/watchdog.py",
+    "experiments/__main__.py",  # the driver's entry point: writes with jobs.report
+    "experiments/page.py",  # draws the page on the host (jobs.report)
 )
 
 
