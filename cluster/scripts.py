@@ -221,6 +221,12 @@ def _lock_path(staging: Path) -> Path:
     return staging.with_name(staging.name + ".lock")
 
 
+def code_dir(staging: Path) -> Path:
+    """Where a local run keeps its code (the zip, the launcher, how it ended):
+    beside the staging directory, held and removed with it."""
+    return staging.with_name(staging.name + ".code")
+
+
 @contextlib.contextmanager
 def staging_dir(run: str) -> Iterator[Path]:
     """results/.<run>.partial, where SPARKLAB_OUT is written: removed on the
@@ -239,6 +245,7 @@ def staging_dir(run: str) -> Iterator[Path]:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(code_dir(staging), ignore_errors=True)
         _lock_path(staging).unlink(missing_ok=True)
         lock.close()
 
@@ -258,6 +265,7 @@ def remove_stale_staging() -> None:
         finally:
             os.close(lock)  # closing releases a lock we got
         shutil.rmtree(lock_path.with_suffix(""), ignore_errors=True)
+        shutil.rmtree(code_dir(lock_path.with_suffix("")), ignore_errors=True)
         lock_path.unlink(missing_ok=True)
 
 
@@ -268,45 +276,48 @@ def run_local(
     where SPARKLAB_OUT landed (None when nothing was written)."""
     run = new_run_id()
     data = str(data_dir())
-    with tempfile.TemporaryDirectory(prefix="sparklab-code-") as tmp:
-        zip_path = code_zip(script, Path(tmp) / "code.zip")
-        launcher = shutil.copyfile(LAUNCHER, Path(tmp) / LAUNCHER_NAME)
-        end_file = Path(tmp) / END_NAME
+    with staging_dir(run) as staging:
+        # The run's code beside its staging directory: what a killed run
+        # leaves, the next run removes with it (remove_stale_staging).
+        code = code_dir(staging)
+        code.mkdir()
+        zip_path = code_zip(script, code / "code.zip")
+        launcher = shutil.copyfile(LAUNCHER, code / LAUNCHER_NAME)
+        end_file = code / END_NAME
         command = [str(Path(sys.executable).parent / "spark-submit"), "--master", master]
         command += ["--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1"]
         command += [*spark_options(data, str(zip_path)), str(launcher), str(script), *args]
-        with staging_dir(run) as staging:
-            env = dict(os.environ)
-            env |= {"SPARKLAB_DATA": data, "SPARKLAB_OUT": str(staging), "SPARKLAB_RUN": run}
-            env |= {END_ENV: str(end_file)}
-            env |= {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-            env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            staging.mkdir()
-            process = start_watched(
-                command,
-                signal_group=True,  # Ctrl-C goes to the whole run, as a terminal would send it
-                cwd=cwd,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            output: list[str] = []
-            log: collections.deque[str] = collections.deque(maxlen=200)
+        env = dict(os.environ)
+        env |= {"SPARKLAB_DATA": data, "SPARKLAB_OUT": str(staging), "SPARKLAB_RUN": run}
+        env |= {END_ENV: str(end_file)}
+        env |= {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        staging.mkdir()
+        process = start_watched(
+            command,
+            signal_group=True,  # Ctrl-C goes to the whole run, as a terminal would send it
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        output: list[str] = []
+        log: collections.deque[str] = collections.deque(maxlen=200)
 
-            def on_line(line: str) -> None:
-                output.append(line)
-                print_output(line)
+        def on_line(line: str) -> None:
+            output.append(line)
+            print_output(line)
 
-            readers = [read_lines(process.stdout, on_line), read_lines(process.stderr, log.append)]
-            ended = wait_for_child(process, lambda signum: os.killpg(process.pid, signum))
-            for reader in readers:
-                reader.join(timeout=5)
-            if ended.received is not None:
-                raise_interrupt(ended.received)  # the staging directory goes with it
-            end = read_end(end_file.read_text() if end_file.exists() else None)
-            explain_failure(ended.code, output, list(log), end)
-            warn_about_master(end, master)
-            return ended.code, land(staging, run)
+        readers = [read_lines(process.stdout, on_line), read_lines(process.stderr, log.append)]
+        ended = wait_for_child(process, lambda signum: os.killpg(process.pid, signum))
+        for reader in readers:
+            reader.join(timeout=5)
+        if ended.received is not None:
+            raise_interrupt(ended.received)  # the staging directory goes with it
+        end = read_end(end_file.read_text() if end_file.exists() else None)
+        explain_failure(ended.code, output, list(log), end)
+        warn_about_master(end, master)
+        return ended.code, land(staging, run)
 
 
 def cluster_arguments(args: list[str], cwd: Path) -> tuple[list[int], list[str]]:

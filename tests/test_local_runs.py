@@ -118,12 +118,15 @@ def test_lab_killed_or_hung_up_ends_the_whole_local_run(tmp_path, how):
     assert eventually(lambda: not alive(script) and not alive(jvm)), (
         f"still running after ./lab got {how.name}: script {alive(script)}, JVM {alive(jvm)}"
     )
-    # Its SPARKLAB_OUT staging is litter now; the next run removes it.
+    # Its SPARKLAB_OUT staging and its code are litter now; the next run removes them.
+    code = out.with_name(out.name + ".code")
     assert out.exists()
+    assert (code / "code.zip").is_file()
     write_script(tmp_path / "next", "print('next')\n")
     done = lab("submit", "next/job.py", "--on", "local", cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
     assert not out.exists()
+    assert not code.exists()
     assert not out.with_name(out.name + ".lock").exists()
 
 
@@ -320,6 +323,19 @@ def test_data_from_a_relative_path_is_taken_from_where_the_user_stands(tmp_path)
     done = lab("data", "--from", "wine.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip() == f"data: {ROOT / 'data' / 'winequality-white.csv'} (sha256 checked)"
+
+
+def test_data_from_a_truncated_copy_says_it_differs_and_what_to_give(tmp_path):
+    shipped = ROOT / "data" / "winequality-white.csv"
+    before = shipped.read_bytes()
+    (tmp_path / "trunc.csv").write_bytes(before[:3000])
+    done = lab("data", "--from", "trunc.csv", cwd=tmp_path)
+    said = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 2, said
+    assert len(said) == 1, said
+    assert said[0].startswith(f"data: {tmp_path / 'trunc.csv'}: differs from the published file (sha256 ")
+    assert said[0].endswith("nothing was copied: give the whole published winequality-white.csv")
+    assert shipped.read_bytes() == before
 
 
 def test_a_changed_shipped_csv_is_named_not_downloaded_over(tmp_path, monkeypatch):

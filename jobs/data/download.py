@@ -67,5 +67,8 @@ def fetch_wine(dest: Path = WINE_DEFAULT, source: str | None = None, timeout: fl
                 ) from error
         found = sha256_of(staged)
         if found != WINE_SHA256:
-            raise JobError(f"{source or WINE_URL}: sha256 is {found}, expected {WINE_SHA256}")
+            raise JobError(
+                f"{source or WINE_URL}: differs from the published file (sha256 {found}, expected "
+                f"{WINE_SHA256}); nothing was copied: give the whole published winequality-white.csv"
+            )
         return write_bytes_atomic(dest, staged.read_bytes())
