@@ -170,7 +170,7 @@ wordcount, gd, cv, mllib = (_job_task(job) for job in ("wordcount", "gd", "cv", 
 @task(help={"from_": "copy this local file instead of downloading (the sha256 is checked either way)"})
 @one_line_errors
 def data(c, from_=None):
-    """Check the shipped wine data's sha256 (fetched only if missing or wrong), or copy it --from a path."""
+    """Check the shipped wine data's sha256 (fetched only if missing), or copy it --from a path."""
     from jobs.data.download import fetch_wine
 
     path = fetch_wine(source=str(CALLER_DIR / from_) if from_ else None)  # where the user stands
