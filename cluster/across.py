@@ -28,11 +28,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from cluster.settings import ADVERTISE_ENV, SECRET_FILE, ClusterError, setting
+from jobs.report.files import write_text_atomic, written_atomically
+from jobs.waiting import NotReady, wait_until
 
 PEERS_ENV = "SPARKLAB_PEERS"  # the other hosts' addresses, comma-separated
 JOIN_ENV = "SPARKLAB_JOIN_MASTER"  # join: the remote master's spark:// URL
@@ -112,9 +113,7 @@ def host_file(env: dict[str, str]) -> Path:
     text = json.dumps(spec, indent=1, sort_keys=True)  # JSON is YAML: Compose reads it
     path = Path(tempfile.gettempdir()) / f"sparklab-host-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yml"
     if not path.exists():
-        staged = path.with_suffix(".partial")
-        staged.write_text(text + "\n")
-        staged.replace(path)
+        write_text_atomic(path, text + "\n")
     return path
 
 
@@ -157,18 +156,19 @@ def join(
     # Registered is what the worker itself says (its healthcheck, asked here,
     # not Compose's view of it); a refused secret shows in its log at its
     # first attempt, so that ends the wait at once.
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def registered_or_refused() -> str | NotReady:
         check = ["exec", "-T", "worker", "python", "/opt/sparklab/healthcheck.py", "worker"]
         if lifecycle.compose(*check, env=env, check=False, capture=True).returncode == 0:
-            return host_name(env[ADVERTISE_ENV])
+            return "registered"
         logs = lifecycle.compose("logs", "--no-color", "worker", env=env, check=False, capture=True).stdout
-        refused = AUTH_REFUSED.search(logs)
-        if refused or time.monotonic() > deadline:
-            break
-        time.sleep(2)
+        return "refused" if AUTH_REFUSED.search(logs) else NotReady("not registered")
+
+    ended = wait_until(registered_or_refused, timeout=timeout, interval=2)
+    if ended == "registered":
+        return host_name(env[ADVERTISE_ENV])
     lifecycle.compose("rm", "--stop", "--force", "worker", env=env, check=False, capture=True)
-    if refused:
+    if ended == "refused":
         raise ClusterError(
             f"the worker did not register with {master}: the master refused its authentication "
             "(is cluster/secret/spark.secret host A's?)"
@@ -196,9 +196,8 @@ def save_images(path: Path) -> Path:
     )  # fmt: skip
     tags += [t for t in listed.stdout.split() if not t.endswith(":<none>")]
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.partial")
-    images._run(["docker", "save", "-o", str(staged), *tags])
-    staged.replace(path)
+    with written_atomically(path) as staged:
+        images._run(["docker", "save", "-o", str(staged), *tags])
     return path
 
 

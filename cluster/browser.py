@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from jobs.errors import JobError
+from jobs.errors import JobError, last_line
 
 NAMES = ("chromium", "chromium-browser", "google-chrome")
 INSTALL = "apt-get install -y chromium"
@@ -62,7 +62,7 @@ def rendered_dom(url: str, wait_ms: int = 8000) -> str:
     """The page's DOM once its scripts have run (their fetches included)."""
     done = _chromium(f"--virtual-time-budget={wait_ms}", "--dump-dom", url)
     if done.returncode != 0 or not done.stdout.strip():
-        raise JobError(f"Chromium could not render {url}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise JobError(f"Chromium could not render {url}: {last_line(done.stderr)}")
     return done.stdout
 
 
@@ -71,6 +71,6 @@ def screenshot(url: str, path: Path, wait_ms: int = 8000) -> Path:
     done = _chromium(f"--virtual-time-budget={wait_ms}", f"--screenshot={path}", url)
     if done.returncode != 0 or not path.is_file():
         raise JobError(
-            f"Chromium took no screenshot of {url}: {(done.stderr.strip().splitlines() or ['?'])[-1]}"
+            f"Chromium took no screenshot of {url}: {last_line(done.stderr)}"
         )
     return path

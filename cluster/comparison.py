@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cluster.settings import ROOT
-from jobs.errors import JobError
+from jobs.errors import JobError, last_line
 from jobs.options import to_argv
 from jobs.report.equality import difference
 from jobs.report.files import write_json_atomic, write_text_atomic
@@ -67,7 +67,7 @@ def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, fl
         text=True,
     )
     if done.returncode != 0:
-        raise JobError(f"{job} on {master} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise JobError(f"{job} on {master} failed: {last_line(done.stderr)}")
     path = out / f"{job}.json"
     return json.loads(path.read_text()), time.perf_counter() - started, path
 
@@ -95,7 +95,7 @@ def run_connect(
         command, cwd=ROOT, env=connect.client_env(env), capture_output=True, text=True, timeout=JOB_TIMEOUT
     )
     if done.returncode != 0:
-        raise JobError(f"{job} over Spark Connect failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise JobError(f"{job} over Spark Connect failed: {last_line(done.stderr)}")
     wall = time.perf_counter() - started
     path = out / f"{job}.json"
     payload = json.loads(path.read_text())

@@ -16,7 +16,9 @@ import sys
 
 from cluster.lifecycle import compose, service_entries, with_connect
 from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError, compose_env
+from jobs.errors import last_line
 from jobs.runtime.connect import TOKEN_ENV
+from jobs.waiting import NotReady, wait_until
 
 CONTAINER_PORT = 15002
 # What runs over Connect: the DataFrame and pyspark.ml jobs. gd and cv are
@@ -118,7 +120,7 @@ def round_trip(env: dict[str, str] | None = None, queries: int = 15) -> dict:
     command = [sys.executable, "-m", "jobs.bench.round_trip", base_url(env), "--queries", str(queries)]
     done = subprocess.run(command, cwd=ROOT, env=client_env(env), capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        said = (done.stderr.strip().splitlines() or ["?"])[-1]
+        said = last_line(done.stderr)
         raise ClusterError(f"the Spark Connect round trip failed: {said.removeprefix('round_trip: error: ')}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -128,7 +130,6 @@ def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: fl
     `app_id` and `session_id`) from the server's application, read from the
     host through the master UI's reverse proxy: only the jobs tagged with
     that session. {"error": why} when the host cannot read them."""
-    import time
     import urllib.error
 
     from cluster.lifecycle import master_ui
@@ -145,13 +146,14 @@ def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: fl
 
     try:
         api = f"{master_ui(env)}/proxy/{app}/api/v1/applications/{app}"
-        deadline = time.monotonic() + timeout
+
         # The UI is fed asynchronously: wait until every job of the run has ended.
-        while True:
+        def ended() -> dict | NotReady:
             summary = metrics.summarize(api, ours)
-            if (summary["jobs"] and not summary["jobs_running"]) or time.monotonic() > deadline:
-                return summary
-            time.sleep(0.5)
+            return summary if summary["jobs"] and not summary["jobs_running"] else NotReady(value=summary)
+
+        summary = wait_until(ended, timeout=timeout, interval=0.5)
+        return summary or summary.value
     except (OSError, ValueError, KeyError, urllib.error.URLError, ClusterError) as error:
         return {
             "error": f"Spark's metrics of the Connect server's application are not readable from "

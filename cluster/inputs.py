@@ -25,6 +25,7 @@ from pathlib import Path
 
 from cluster.lifecycle import compose
 from cluster.settings import ROOT, ClusterError, compose_command, compose_env
+from jobs.errors import last_line
 
 CONTAINER_INPUTS = "/sparklab/inputs"
 SIZE_LIMIT = 1 << 30  # bytes copied in per run: 1 GB (the README says so)
@@ -91,8 +92,8 @@ def copy_into_driver(
         capture_output=True,
     )
     if done.returncode != 0:
-        said = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
-        raise ClusterError(f"could not copy into the driver container: {(said or ['no reason given'])[0]}")
+        said = last_line(done.stderr, "no reason given")
+        raise ClusterError(f"could not copy into the driver container: {said}")
 
 
 def remove_stale_runs(env: dict[str, str] | None = None) -> None:

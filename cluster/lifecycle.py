@@ -14,7 +14,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from cluster.settings import (
 )
 from jobs.report.files import write_text_atomic
 from jobs.runtime.standalone import alive_workers, read_master_state
+from jobs.waiting import NotReady, wait_until
 
 JOB_TIMEOUT = 1800
 
@@ -290,14 +290,16 @@ def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout
     Compose's --wait has seen each worker register; after a scale-down the
     master may list a stopped one as ALIVE for a moment longer.
     """
-    deadline = time.monotonic() + timeout
-    while (alive := len(alive_workers(master_state(env)))) != workers:
-        if time.monotonic() > deadline:
-            raise ClusterError(
-                f"the master lists {alive} live workers, not {workers}, after {timeout:.0f} s; "
-                f"see `./lab logs worker` and `./lab status`"
-            )
-        time.sleep(0.5)
+
+    def listed() -> bool | NotReady:
+        alive = len(alive_workers(master_state(env)))
+        return alive == workers or NotReady(f"the master lists {alive} live workers, not {workers}")
+
+    waited = wait_until(listed, timeout=timeout, interval=0.5)
+    if not waited:
+        raise ClusterError(
+            f"{waited.reason}, after {timeout:.0f} s; see `./lab logs worker` and `./lab status`"
+        )
 
 
 def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from jobs.errors import JobError
+from jobs.errors import JobError, last_line
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -62,8 +62,7 @@ def engine_problem() -> str | None:
         ["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=30
     )
     if info.returncode != 0:
-        first = (info.stderr.strip().splitlines() or ["no answer"])[-1]
-        return f"the Docker engine does not answer ({first})"
+        return f"the Docker engine does not answer ({last_line(info.stderr, 'no answer')})"
     compose = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=30)
     if compose.returncode != 0:
         return "Docker Compose v2 is missing (`docker compose version` fails; `./lab` installs it)"

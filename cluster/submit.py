@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,9 +27,10 @@ from cluster.settings import (
 from jobs.checks import check_out_dir, replaced_result
 from jobs.errors import JobError, Terminated
 from jobs.options import job_parsers, join_runs, to_argv
-from jobs.report.files import new_run_id, write_json_atomic
+from jobs.report.files import new_run_id, write_json_atomic, written_atomically
 from jobs.runtime.child import read_lines, wait_for_child
 from jobs.runtime.standalone import alive_workers
+from jobs.waiting import wait_until
 
 CONTAINER_RESULTS = "/sparklab/results"
 CONTAINER_APP = "/sparklab/app"
@@ -148,17 +147,12 @@ def bench(args: list[str], out: Path, env: dict[str, str] | None = None) -> Path
         raise JobError(
             said[-1].removeprefix("bench: error: ") if said else f"bench failed on the cluster (exit {code})"
         )
-    staging = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with written_atomically(out) as staging:
+        staging.mkdir(parents=True)
         compose("cp", f"driver:{inside}/bench.json", str(staging / "bench.json"), env=env, capture=True)
         result = with_connect_round_trip(json.loads((staging / "bench.json").read_text()), env)
         write_json_atomic(staging / "bench.json", result)
         write_bench_report(result, staging)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out / "bench.md"
 
 
@@ -305,12 +299,12 @@ def driver_went_away(code: int, env: dict[str, str] | None = None) -> bool:
     """The driver container stopped under the run (`./lab down`). Its processes
     are killed as it stops, so after a KILLED exec it may be listed as running
     a moment longer: that code waits (bounded) to see it go."""
-    deadline = time.monotonic() + (DRIVER_GONE_WAIT if code == KILLED else 0)
-    while "driver" in running_services(env):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.5)
-    return True
+    gone = wait_until(
+        lambda: "driver" not in running_services(env),
+        timeout=DRIVER_GONE_WAIT if code == KILLED else 0,
+        interval=0.5,
+    )
+    return bool(gone)
 
 
 def spark_submit(

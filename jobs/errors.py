@@ -6,6 +6,7 @@ never has to read a Java stack trace to learn that a field is not a number.
 """
 
 import re
+import signal
 
 
 class JobError(Exception):
@@ -26,7 +27,6 @@ class Terminated(BaseException):
 
 def raise_on_sigterm() -> None:
     """From now on SIGTERM raises Terminated in the main thread."""
-    import signal
 
     def handler(signum, frame):
         Terminated.received = True
@@ -71,3 +71,12 @@ def one_line(error: BaseException) -> str:
     deepest = causes[-1][1]
     name = next(name for name, message in causes if message == deepest)
     return f"{name}: {deepest}" if deepest else name
+
+
+def last_line(said: str | bytes | None, default: str = "?") -> str:
+    """The last line of a failed command's output that is not blank, stripped
+    (bytes decoded, what is not UTF-8 replaced), or `default` when it said nothing."""
+    if isinstance(said, bytes):
+        said = said.decode(errors="replace")
+    lines = [line.strip() for line in (said or "").splitlines() if line.strip()]
+    return lines[-1] if lines else default

@@ -29,6 +29,7 @@ from jobs.bench.scaling import check, numpy_gd, run_scaling
 from jobs.cv import cross_validate
 from jobs.data.rows import fold_ids
 from jobs.data.table import RegressionData, load_table
+from jobs.errors import last_line
 from jobs.gd import baseline_weights, fit_gd
 from jobs.options import join_runs
 
@@ -297,7 +298,7 @@ def cli_gd_timing(
             env["PYSPARK_SUBMIT_ARGS"] = f"{flags} pyspark-shell"
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
         if done.returncode != 0:
-            raise RuntimeError(f"gd on {master} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+            raise RuntimeError(f"gd on {master} failed: {last_line(done.stderr)}")
         return json.loads((Path(out) / "gd.json").read_text())["timing"]
 
 

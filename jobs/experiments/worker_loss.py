@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 
 from jobs.experiments.monitoring import percentile, select_group
+from jobs.waiting import wait_until
 
 NAME = "worker-loss"
 QUESTION = (
@@ -53,8 +54,8 @@ def _wait_for_loss(sc, before: int, deadline: float) -> int:
     """Executors alive once fewer than `before` are (or at the deadline)."""
     from jobs.runtime.session import executor_count
 
-    while executor_count(sc) >= before and time.monotonic() < deadline:
-        time.sleep(0.2)  # polling Spark's own count, bounded: not a guess at a delay
+    # Polling Spark's own count, bounded: not a guess at a delay.
+    wait_until(lambda: executor_count(sc) < before, timeout=deadline - time.monotonic(), interval=0.2)
     return executor_count(sc)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +64,25 @@ def write_json_atomic(path: Path, payload: dict[str, Any]) -> Path:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode())
+
+
+@contextlib.contextmanager
+def written_atomically(path: Path) -> Iterator[Path]:
+    """A sibling path, `.NAME.partial`, for whatever makes `path` (a file or a
+    directory, written here or by a command): renamed to `path` when the block
+    ends without an error, removed otherwise. `path` is whole or absent."""
+    path = Path(path)
+    staged = path.with_name(f".{path.name}.partial")
+    _remove(staged)
+    try:
+        yield staged
+        os.replace(staged, path)
+    finally:
+        _remove(staged)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

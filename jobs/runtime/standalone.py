@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from jobs.errors import JobError
 from jobs.runtime.session import executor_count, megabytes
+from jobs.waiting import wait_until
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -152,9 +153,4 @@ def check_resources(spark: SparkSession, master: str) -> None:
 
 def wait_for_executors(sc, count: int, timeout: float = EXECUTOR_WAIT_SECONDS) -> bool:
     """Wait (bounded) until `count` executors are registered; False on time-out."""
-    deadline = time.monotonic() + timeout
-    while executor_count(sc) < count:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    return bool(wait_until(lambda: executor_count(sc) >= count, timeout=timeout, interval=0.2))
