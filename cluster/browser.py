@@ -70,7 +70,5 @@ def screenshot(url: str, path: Path, wait_ms: int = 8000) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     done = _chromium(f"--virtual-time-budget={wait_ms}", f"--screenshot={path}", url)
     if done.returncode != 0 or not path.is_file():
-        raise JobError(
-            f"Chromium took no screenshot of {url}: {last_line(done.stderr)}"
-        )
+        raise JobError(f"Chromium took no screenshot of {url}: {last_line(done.stderr)}")
     return path

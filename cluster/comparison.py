@@ -8,15 +8,19 @@ Spark's metrics side by side.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cluster import connect, engine, lifecycle
+from cluster.lifecycle import JOB_TIMEOUT
+from cluster.project import ComposeProject
 from cluster.settings import ROOT
+from cluster.submit import submit
 from jobs.errors import JobError, last_line
 from jobs.options import to_argv
+from jobs.report.charts import figure, save_png
 from jobs.report.equality import difference
 from jobs.report.files import write_json_atomic, write_text_atomic
 from jobs.runtime.metrics import SUMMARY_KEYS
@@ -49,7 +53,7 @@ class Entry:
 
 def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, float, Path]:
     started = time.perf_counter()
-    done = subprocess.run(
+    done = engine.run(
         [
             sys.executable,
             "-m",
@@ -62,9 +66,7 @@ def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, fl
             "--quiet",
             *to_argv(options),
         ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise JobError(f"{job} on {master} failed: {last_line(done.stderr)}")
@@ -72,50 +74,41 @@ def run_local(job: str, master: str, out: Path, options: dict) -> tuple[dict, fl
     return json.loads(path.read_text()), time.perf_counter() - started, path
 
 
-def run_compose(job: str, workers: int, out: Path, options: dict) -> tuple[dict, float, Path]:
-    from cluster.submit import submit
-
+def run_compose(project: ComposeProject, job: str, out: Path, options: dict) -> tuple[dict, float, Path]:
     started = time.perf_counter()
-    path = submit(job, {**options, "quiet": True}, out=out, echo=False)
+    path = submit(project, job, {**options, "quiet": True}, out=out, echo=False)
     return json.loads(path.read_text()), time.perf_counter() - started, path
 
 
-def run_connect(
-    job: str, out: Path, options: dict, env: dict[str, str] | None = None
-) -> tuple[dict, float, Path]:
+def run_connect(project: ComposeProject, job: str, out: Path, options: dict) -> tuple[dict, float, Path]:
     """The job through the Connect server, this process's child its client
     (`cluster.connect.job_command`); its JSON's metrics are the server
     application's for this client's session, when the host can read them."""
-    from cluster import connect
-    from cluster.lifecycle import JOB_TIMEOUT
-
     started = time.perf_counter()
-    command = connect.job_command(job, {**options, "out": str(out), "quiet": True}, env=env)
-    done = subprocess.run(
-        command, cwd=ROOT, env=connect.client_env(env), capture_output=True, text=True, timeout=JOB_TIMEOUT
-    )
+    command = connect.job_command(project, job, {**options, "out": str(out), "quiet": True})
+    done = engine.run(command, env=connect.client_env(), check=False, timeout=JOB_TIMEOUT)
     if done.returncode != 0:
         raise JobError(f"{job} over Spark Connect failed: {last_line(done.stderr)}")
     wall = time.perf_counter() - started
     path = out / f"{job}.json"
     payload = json.loads(path.read_text())
-    payload["metrics"] = connect.server_metrics(payload, env)
+    payload["metrics"] = connect.server_metrics(project, payload)
     write_json_atomic(path, payload)
     return payload, wall, path
 
 
-def compare(
-    jobs: list[str], workers: list[int], out_dir: Path, *, compose: bool = True, local_cluster: bool = True
-) -> dict:
-    """Run every job on every runtime; returns (and writes) compare.json's content."""
-    from cluster import connect, lifecycle, settings
+class Runs:
+    """The entries of a comparison, each checked against the local[*] run of its job."""
 
-    entries: list[Entry] = []
-    reference: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.reference: dict[str, dict] = {}
 
-    def record(job, runtime, n, payload, wall, path):
-        diff = None if runtime == "local[*]" else difference(job, reference[job], payload)
-        entries.append(
+    def record(self, job: str, runtime: str, n: int | None, payload: dict, wall: float, path: Path) -> None:
+        if runtime == "local[*]":
+            self.reference[job] = payload
+        diff = None if runtime == "local[*]" else difference(job, self.reference[job], payload)
+        self.entries.append(
             Entry(
                 job,
                 runtime,
@@ -131,47 +124,77 @@ def compare(
         state = "" if runtime == "local[*]" else ("  equal" if diff is None else f"  DIFFERENT: {diff}")
         print(f"compare: {job:<9} {runtime:<26} {payload['seconds']:7.2f} s{state}", file=sys.stderr)
 
-    runtimes = [("local[*]", "local[*]")] + ([(LOCAL_CLUSTER, LOCAL_CLUSTER)] if local_cluster else [])
-    for label, master in runtimes:
-        for job in jobs:
-            payload, wall, path = run_local(job, master, out_dir / _slug(label), JOB_OPTIONS[job])
-            if label == "local[*]":
-                reference[job] = payload
-            record(job, label, None, payload, wall, path)
-    notes = []
-    problem = settings.engine_problem() if compose else "not asked for (--no-compose)"
+
+def compare(
+    project: ComposeProject,
+    jobs: list[str],
+    workers: list[int],
+    out_dir: Path,
+    *,
+    compose: bool = True,
+    local_cluster: bool = True,
+) -> dict:
+    """Run every job on every runtime; returns (and writes) compare.json's content."""
+    runs, notes = Runs(), []
+    run_locally(runs, jobs, out_dir, local_cluster=local_cluster)
+    problem = engine.engine_problem() if compose else "not asked for (--no-compose)"
     if problem:
         notes.append(f"No Compose cluster: {problem}.")
     else:
-        for n in workers:
-            lifecycle.up(workers=n)
-            for job in jobs:
-                payload, wall, path = run_compose(job, n, out_dir / f"compose-{n}", JOB_OPTIONS[job])
-                record(job, f"compose, {n} worker{'s' * (n > 1)}", n, payload, wall, path)
-    down = f"no Compose cluster ({problem})" if problem else connect.problem()
+        run_on_compose(runs, project, jobs, workers, out_dir)
+    down = f"no Compose cluster ({problem})" if problem else connect.problem(project)
     if down:
         notes.append(f"No Spark Connect rows: {down}.")
     else:
-        for job in connect.CONNECT_JOBS:
-            if job not in reference:  # the local[*] run it is checked against
-                payload, wall, path = run_local(
-                    job, "local[*]", out_dir / _slug("local[*]"), JOB_OPTIONS[job]
-                )
-                reference[job] = payload
-                record(job, "local[*]", None, payload, wall, path)
-            payload, wall, path = run_connect(job, out_dir / "connect", JOB_OPTIONS[job])
-            record(job, CONNECT_RUNTIME, None, payload, wall, path)
-            if "error" in payload["metrics"]:
-                notes.append(f"{job} over Spark Connect: {payload['metrics']['error']}.")
+        notes += run_over_connect(runs, project, out_dir)
     result = {
-        "entries": [asdict(e) for e in entries],
+        "entries": [asdict(e) for e in runs.entries],
         "notes": notes,
-        "all_equal": all(e.equal is not False for e in entries),
+        "all_equal": all(e.equal is not False for e in runs.entries),
     }
+    write_comparison(result, out_dir)
+    return result
+
+
+def run_locally(runs: Runs, jobs: list[str], out_dir: Path, *, local_cluster: bool) -> None:
+    """Every job on local[*] (the reference), then on local-cluster."""
+    masters = ["local[*]"] + ([LOCAL_CLUSTER] if local_cluster else [])
+    for master in masters:
+        for job in jobs:
+            payload, wall, path = run_local(job, master, out_dir / _slug(master), JOB_OPTIONS[job])
+            runs.record(job, master, None, payload, wall, path)
+
+
+def run_on_compose(
+    runs: Runs, project: ComposeProject, jobs: list[str], workers: list[int], out_dir: Path
+) -> None:
+    """Every job on the Compose cluster, at each size."""
+    for n in workers:
+        lifecycle.up(project, workers=n)
+        for job in jobs:
+            payload, wall, path = run_compose(project, job, out_dir / f"compose-{n}", JOB_OPTIONS[job])
+            runs.record(job, f"compose, {n} worker{'s' * (n > 1)}", n, payload, wall, path)
+
+
+def run_over_connect(runs: Runs, project: ComposeProject, out_dir: Path) -> list[str]:
+    """The DataFrame jobs through the Connect server; returns notes on metrics not read."""
+    notes = []
+    for job in connect.CONNECT_JOBS:
+        if job not in runs.reference:  # the local[*] run it is checked against
+            payload, wall, path = run_local(job, "local[*]", out_dir / _slug("local[*]"), JOB_OPTIONS[job])
+            runs.record(job, "local[*]", None, payload, wall, path)
+        payload, wall, path = run_connect(project, job, out_dir / "connect", JOB_OPTIONS[job])
+        runs.record(job, CONNECT_RUNTIME, None, payload, wall, path)
+        if "error" in payload["metrics"]:
+            notes.append(f"{job} over Spark Connect: {payload['metrics']['error']}.")
+    return notes
+
+
+def write_comparison(result: dict, out_dir: Path) -> None:
+    """compare.json, its charts and report.md."""
     write_json_atomic(out_dir / "compare.json", result)
     plot_compare(result, out_dir)
     write_text_atomic(out_dir / "report.md", report(result))
-    return result
 
 
 def _slug(label: str) -> str:
@@ -179,8 +202,6 @@ def _slug(label: str) -> str:
 
 
 def plot_compare(result: dict, out_dir: Path) -> None:
-    from jobs.report.charts import figure, save_png
-
     entries = result["entries"]
     jobs = list(dict.fromkeys(e["job"] for e in entries))
     plt, fig, axes = figure(1, len(jobs), figsize=(4 * len(jobs) + 3, 4), squeeze=False, sharey=True)

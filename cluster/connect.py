@@ -7,16 +7,26 @@ The server is the `connect` service (Compose profile `connect`, started by
 `./lab up --connect`). Jobs run HERE, as a thin gRPC client (no JVM, no
 spark-submit): `python -m jobs JOB --master sc://localhost:PORT`, the token
 in the child's environment, never on a command line. Files are named as
-the server sees them (the containers' paths, `cluster.submit.container_path`).
+the server sees them (the containers' paths, `cluster.inputs.container_path`).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import urllib.error
 
-from cluster.lifecycle import compose, service_entries, with_connect
-from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError, compose_env
-from jobs.errors import last_line
+from cluster import engine
+from cluster.images import IMAGE_PYTHON
+from cluster.inputs import container_path
+from cluster.lifecycle import master_ui, service_entries
+from cluster.project import ComposeProject
+from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError
+from jobs.data.paths import expand_inputs, wine_csv
+from jobs.errors import last_line, one_line
+from jobs.options import job_parsers, to_argv
+from jobs.runtime import metrics
 from jobs.runtime.connect import TOKEN_ENV
 from jobs.waiting import NotReady, wait_until
 
@@ -27,18 +37,18 @@ CONNECT_JOBS = ("wordcount", "mllib")
 UP_HINT = "run `./lab up --connect`"
 
 
-def connect_service(env: dict[str, str] | None = None) -> dict | None:
+def connect_service(project: ComposeProject) -> dict | None:
     """The connect container as `docker compose ps` reports it (State, Health), or None."""
-    for entry in service_entries(CONNECT_PROFILE, env=with_connect(env or compose_env())):
+    for entry in service_entries(project.with_profiles(CONNECT_PROFILE), CONNECT_PROFILE):
         if entry.get("Service") == CONNECT_PROFILE:
             return entry
     return None
 
 
-def connect_address(env: dict[str, str] | None = None) -> tuple[str, int]:
+def connect_address(project: ComposeProject) -> tuple[str, int]:
     """The server's published (host, port) once it is healthy; otherwise a
     one-line ClusterError that says what to run."""
-    service = connect_service(env)
+    service = connect_service(project)
     if service is None:
         raise ClusterError(f"the Spark Connect server is not running: {UP_HINT}")
     state, health = service.get("State", ""), service.get("Health", "")
@@ -48,8 +58,8 @@ def connect_address(env: dict[str, str] | None = None) -> tuple[str, int]:
         raise ClusterError(
             f"the Spark Connect server is {health}, not ready yet: wait, or see `./lab logs connect`"
         )
-    done = compose(
-        "port", CONNECT_PROFILE, str(CONTAINER_PORT), env=with_connect(env or compose_env()), capture=True
+    done = project.with_profiles(CONNECT_PROFILE).run(
+        "port", CONNECT_PROFILE, str(CONTAINER_PORT), capture=True
     )
     host, _, port = done.stdout.strip().splitlines()[0].rpartition(":")
     return host, int(port)
@@ -61,30 +71,26 @@ def token() -> str:
     return CONNECT_TOKEN_FILE.read_text().strip()
 
 
-def base_url(env: dict[str, str] | None = None) -> str:
+def base_url(project: ComposeProject) -> str:
     """`sc://localhost:PORT`: the host name must be `localhost`, the one pyspark's
     client sends a token to without TLS (the port is published on 127.0.0.1 only)."""
-    _, port = connect_address(env)
+    _, port = connect_address(project)
     return f"sc://localhost:{port}"
 
 
-def connect_url(env: dict[str, str] | None = None) -> str:
+def connect_url(project: ComposeProject) -> str:
     """The client URL with the token: `sc://localhost:PORT/;token=...`."""
-    return f"{base_url(env)}/;token={token()}"
+    return f"{base_url(project)}/;token={token()}"
 
 
-def client_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a host process that drives the server: the token in
-    SPARK_CONNECT_AUTHENTICATE_TOKEN (pyspark's client reads it)."""
-    return {**(env or compose_env()), TOKEN_ENV: token()}
+def client_env() -> dict[str, str]:
+    """The environment of a host process that drives the server: this one's, with
+    the token in SPARK_CONNECT_AUTHENTICATE_TOKEN (pyspark's client reads it)."""
+    return {**os.environ, TOKEN_ENV: token()}
 
 
-def job_command(job: str, options: dict, env: dict[str, str] | None = None) -> list[str]:
+def job_command(project: ComposeProject, job: str, options: dict) -> list[str]:
     """`python -m jobs JOB --master sc://localhost:PORT ...`, files as the server sees them."""
-    from cluster.submit import container_path
-    from jobs.data.paths import expand_inputs, wine_csv
-    from jobs.options import job_parsers, to_argv
-
     if job not in CONNECT_JOBS:
         raise ClusterError(
             f"{job} is an RDD job and Spark Connect has no RDDs: run it --on local or --on cluster, "
@@ -92,7 +98,7 @@ def job_command(job: str, options: dict, env: dict[str, str] | None = None) -> l
         )
     # Every value, defaults included, as the job's own parser gives them.
     options = vars(job_parsers()[job].parse_args(to_argv(options)))
-    options["master"] = base_url(env)
+    options["master"] = base_url(project)
     if job == "wordcount":
         options["input"] = [container_path(p) for p in expand_inputs(options["input"])]
     else:
@@ -100,42 +106,31 @@ def job_command(job: str, options: dict, env: dict[str, str] | None = None) -> l
     return [sys.executable, "-m", "jobs", job, *to_argv(options)]
 
 
-def problem(env: dict[str, str] | None = None) -> str | None:
+def problem(project: ComposeProject) -> str | None:
     """None when the server is up and healthy; otherwise why not, in one line."""
     try:
-        connect_address(env)
+        connect_address(project)
     except ClusterError as error:
         return str(error)
     return None
 
 
-def round_trip(env: dict[str, str] | None = None, queries: int = 15) -> dict:
+def round_trip(project: ComposeProject, queries: int = 15) -> dict:
     """The median round trip of trivial queries from a client here
     (`jobs.bench.round_trip`, in its own process: Connect mode is per process)."""
-    import json
-    import subprocess
-
-    from cluster.settings import ROOT
-
-    command = [sys.executable, "-m", "jobs.bench.round_trip", base_url(env), "--queries", str(queries)]
-    done = subprocess.run(command, cwd=ROOT, env=client_env(env), capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-m", "jobs.bench.round_trip", base_url(project), "--queries", str(queries)]
+    done = engine.run(command, env=client_env(), check=False, timeout=600)
     if done.returncode != 0:
         said = last_line(done.stderr)
         raise ClusterError(f"the Spark Connect round trip failed: {said.removeprefix('round_trip: error: ')}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: float = 30) -> dict:
+def server_metrics(project: ComposeProject, payload: dict, timeout: float = 30) -> dict:
     """Spark's metrics of one client's run (a job's JSON over Connect: its
     `app_id` and `session_id`) from the server's application, read from the
     host through the master UI's reverse proxy: only the jobs tagged with
     that session. {"error": why} when the host cannot read them."""
-    import urllib.error
-
-    from cluster.lifecycle import master_ui
-    from jobs.errors import one_line
-    from jobs.runtime import metrics
-
     app, session = payload.get("app_id"), payload.get("session_id")
     if not app or not session:
         return {"error": "metrics unavailable: the run's JSON names no Connect application and session"}
@@ -145,7 +140,7 @@ def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: fl
         return any(mark in tag for tag in job.get("jobTags", []))
 
     try:
-        api = f"{master_ui(env)}/proxy/{app}/api/v1/applications/{app}"
+        api = f"{master_ui(project)}/proxy/{app}/api/v1/applications/{app}"
 
         # The UI is fed asynchronously: wait until every job of the run has ended.
         def ended() -> dict | NotReady:
@@ -159,3 +154,15 @@ def server_metrics(payload: dict, env: dict[str, str] | None = None, timeout: fl
             "error": f"Spark's metrics of the Connect server's application are not readable from "
             f"the host (through the master UI's proxy: {one_line(error)})"
         }
+
+
+def print_url(project: ComposeProject) -> None:
+    """`./lab connect`: the URL with the token; a word on UDFs where this host's Python differs."""
+    print(connect_url(project))
+    here = "{}.{}".format(*sys.version_info[:2])
+    if here != IMAGE_PYTHON:  # Spark refuses a Python UDF whose client Python differs from its own
+        print(
+            f"connect: this host runs Python {here}, the cluster {IMAGE_PYTHON}: DataFrame queries work from "
+            f"here; Python UDFs need a {IMAGE_PYTHON} client (or ./lab notebook, ./lab submit)",
+            file=sys.stderr,
+        )

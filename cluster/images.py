@@ -19,17 +19,18 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from cluster.settings import ROOT, engine_problem, setting
-from jobs.errors import JobError
+from cluster import engine
+from cluster.settings import ROOT, ClusterError, setting
+from jobs.errors import JobError, last_line
+from jobs.report.files import written_atomically
+from jobs.waiting import wait_until
 
 HERE = ROOT / "cluster" / "images"
 LOCK = ROOT / "requirements.lock"
@@ -72,29 +73,22 @@ def _norm(name: str) -> str:
 def _engine_arch() -> str:
     """The engine's machine (x86_64, aarch64): the image's, not the host's.
     Raises a one-line ImageError when Docker is missing or down (the check
-    `cluster.settings.engine_problem` shared with the lifecycle)."""
-    problem = engine_problem()
+    `cluster.engine.engine_problem` shared with the lifecycle)."""
+    problem = engine.engine_problem()
     if problem:
         raise ImageError(f"{problem}: start it, or run the jobs on local[*]")
-    done = subprocess.run(
-        ["docker", "version", "--format", "{{.Server.Arch}}"], capture_output=True, text=True
-    )
-    if done.returncode != 0 or not done.stdout.strip():
+    arch = engine.machine()
+    if arch is None:
         raise ImageError("the Docker engine does not say its architecture (`docker version` failed)")
-    arch = done.stdout.strip()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+    return arch
 
 
-def _run(cmd: list[str], capture: bool = True, **kwargs) -> subprocess.CompletedProcess[str]:
-    """Run a command (check=True); a failure becomes a one-line ImageError."""
+def _run(cmd: list[str], capture: bool = True):
+    """Run a command (`engine.run`); a failure becomes a one-line ImageError."""
     if cmd[0] == "docker":
         _engine_arch()
-    try:
-        return subprocess.run(cmd, check=True, capture_output=capture, text=True, **kwargs)
-    except subprocess.CalledProcessError as error:
-        last = (error.stderr or "").strip().splitlines()[-1:] if capture else []
-        what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
-        raise ImageError(f"`{what}` failed" + (f": {last[0]}" if last else " (see above)")) from None
+    what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
+    return engine.run(cmd, shown=what, output="capture" if capture else "terminal", error=ImageError)
 
 
 def runtime_requirements(lock: Path = LOCK, names: tuple[str, ...] = RUNTIME) -> list[str]:
@@ -132,11 +126,7 @@ def _resolve_offline(pins: list[str], lock: Path, wheels: Path) -> list[Path] | 
     with tempfile.TemporaryDirectory(prefix="sparklab-resolve-") as target:
         install = ["install", "-q", "--dry-run", "--ignore-installed", "--no-index", "--report", "-"]
         where = ["--target", target, "--find-links", str(wheels), "-c", str(lock)]
-        done = subprocess.run(
-            [*PIP, *install, *where, *image_platform_options(), *pins],
-            capture_output=True,
-            text=True,
-        )
+        done = engine.run([*PIP, *install, *where, *image_platform_options(), *pins], check=False)
     if done.returncode != 0:
         return None
     urls = [item["download_info"]["url"] for item in json.loads(done.stdout)["install"]]
@@ -166,15 +156,13 @@ def ensure_wheels(
 
 def image_exists(tag: str) -> bool:
     _engine_arch()
-    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+    return engine.image_exists(tag)
 
 
 def _is_base_build(pid: int) -> bool:
     """Is pid a running build-base.sh, not one that ended (a zombie, state Z)?
     (`ps`, not /proc: it runs on macOS too.)"""
-    done = subprocess.run(
-        ["ps", "-ww", "-o", "stat=", "-o", "args=", "-p", str(pid)], capture_output=True, text=True
-    )
+    done = engine.run(["ps", "-ww", "-o", "stat=", "-o", "args=", "-p", str(pid)], check=False)
     state, _, command = done.stdout.strip().partition(" ")
     return done.returncode == 0 and not state.startswith("Z") and "build-base.sh" in command
 
@@ -192,8 +180,7 @@ def _wait_for_base_build_beside_setup() -> None:
             file=sys.stderr,
             flush=True,
         )
-        while _is_base_build(pid):
-            time.sleep(0.5)
+        wait_until(lambda: not _is_base_build(pid), timeout=float("inf"), interval=0.5)
     BASE_BUILD_PID.unlink(missing_ok=True)
     if not image_exists(BASE_TAG):
         print(
@@ -211,12 +198,9 @@ def build_base(public_base: str | None = None, force: bool = False) -> str:
     _wait_for_base_build_beside_setup()
     options = [*(["--force"] if force else []), *(["--public-only"] if public_base else [])]
     public = public_base or setting("SPARKLAB_PUBLIC_BASE")
-    done = subprocess.run(
-        [str(HERE / "build-base.sh"), *options, BASE_TAG, public], stdout=subprocess.PIPE, text=True
-    )
+    done = engine.run([str(HERE / "build-base.sh"), *options, BASE_TAG, public], output="stdout", check=False)
     if done.returncode == 2:  # no way here: its one line says each way out
-        said = done.stdout.strip().splitlines() or ["no base image here (build-base.sh said nothing)"]
-        raise ImageError(said[-1])
+        raise ImageError(last_line(done.stdout, "no base image here (build-base.sh said nothing)"))
     if done.returncode != 0:
         raise ImageError(f"the base image was not made (build-base.sh exit {done.returncode}; see above)")
     return BASE_TAG
@@ -342,3 +326,36 @@ def check_versions(tag: str, lock: Path = LOCK) -> dict[str, str]:
     if wrong:
         raise ImageMismatch("; ".join(wrong) + " (rebuild: ./lab image --force)")
     return found
+
+
+def save_images(path: Path) -> Path:
+    """`docker save` the Spark image (and the notebook's, if built) into one archive."""
+    # The base too: the Spark image's tag hashes the base's id, so `join` finds it built.
+    tags = [BASE_TAG, build_app(), f"{APP_REPO}:latest", *engine.image_tags(NOTEBOOK_REPO)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with written_atomically(path) as staged:
+        _run(["docker", "save", "-o", str(staged), *tags])
+    return path
+
+
+def load_images(path: Path) -> list[str]:
+    """`docker load` an archive made by save_images; returns the tags it brought."""
+    if not path.is_file():
+        raise ClusterError(f"{path}: no such file (make it on host A with `./lab image --save {path.name}`)")
+    done = _run(["docker", "load", "-i", str(path)])
+    return [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("Loaded image: ")]
+
+
+def build_or_carry(base: str | None, force: bool, save: Path | None, load: Path | None) -> None:
+    """`./lab image`: build what is missing (or load an archive), check the pins,
+    list the sizes; with `save`, write the archive another host loads."""
+    if load:
+        for tag in load_images(load):
+            print(f"image: loaded {tag}")
+        return
+    tag = build_app(force=force, public_base=base)
+    check_versions(tag)
+    for name, size in image_sizes().items():
+        print(f"image: {name}  {size / 1e6:,.0f} MB")
+    if save:
+        print(f"image: saved into {save_images(save)}")

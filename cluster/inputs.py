@@ -18,13 +18,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from cluster.lifecycle import compose
-from cluster.settings import ROOT, ClusterError, compose_command, compose_env
+from cluster.project import ComposeProject
+from cluster.settings import ROOT, ClusterError, data_dir
 from jobs.errors import last_line
 
 CONTAINER_INPUTS = "/sparklab/inputs"
@@ -45,6 +44,18 @@ for top in "$@"; do
   done
 done
 """
+
+
+def container_path(host_path: str) -> str:
+    """Where a host file is seen inside the containers (the same in every one)."""
+    path = Path(host_path).resolve()
+    for host_dir, inside in ((ROOT / "data", "/sparklab/data"), (data_dir(), "/sparklab/external")):
+        if path.is_relative_to(host_dir.resolve()):
+            return f"{inside}/{path.relative_to(host_dir.resolve()).as_posix()}"
+    raise ClusterError(
+        f"{host_path}: not visible to the cluster; put it under data/ or set "
+        f"SPARKLAB_DATA_DIR to its directory and run `./lab up` again"
+    )
 
 
 def tree_size(path: Path) -> int:
@@ -76,7 +87,7 @@ def _readable(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def copy_into_driver(
-    files: dict[str, Path], target: str, *, user: str = "spark", env: dict[str, str] | None = None
+    project: ComposeProject, files: dict[str, Path], target: str, *, user: str = "spark"
 ) -> None:
     """Put `files` (name inside -> host path) under `target` in the driver
     container: one tar through `docker compose exec`, nothing on disk."""
@@ -84,30 +95,23 @@ def copy_into_driver(
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, path in files.items():
             archive.add(path, arcname=name, filter=_readable)
-    done = subprocess.run(
-        compose_command("exec", "-T", "-u", user, "driver", "sh", "-c", UNPACK, "sh", target),
-        cwd=ROOT,
-        env=env or compose_env(),
-        input=buffer.getvalue(),
-        capture_output=True,
-    )
+    command = ("exec", "-T", "-u", user, "driver", "sh", "-c", UNPACK, "sh", target)
+    done = project.run(*command, input=buffer.getvalue(), text=False, capture=True, check=False)
     if done.returncode != 0:
         said = last_line(done.stderr, "no reason given")
         raise ClusterError(f"could not copy into the driver container: {said}")
 
 
-def remove_stale_runs(env: dict[str, str] | None = None) -> None:
+def remove_stale_runs(project: ComposeProject) -> None:
     """Remove what killed runs left in the driver: copied inputs, a script's code."""
     command = ("exec", "-T", "-u", "root", "-e", f"STALE={STALE_SECONDS}", "driver", "sh", "-c", REMOVE_STALE)
-    compose(*command, "sh", CONTAINER_INPUTS, CONTAINER_CODE, env=env, check=False, capture=True)
+    project.run(*command, "sh", CONTAINER_INPUTS, CONTAINER_CODE, check=False, capture=True)
 
 
 @contextlib.contextmanager
-def staged(paths: list[str], run: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
+def staged(project: ComposeProject, paths: list[str], run: str) -> Iterator[list[str]]:
     """The containers' paths of `paths`, in order: mounted ones mapped, the
     others copied into the inputs volume for this run and removed afterwards."""
-    from cluster.submit import container_path
-
     mapped: list[str] = []
     copies: dict[str, Path] = {}
     total = 0
@@ -125,11 +129,11 @@ def staged(paths: list[str], run: str, env: dict[str, str] | None = None) -> Ite
         copies[name] = path
         mapped.append(f"{CONTAINER_INPUTS}/{run}/{name}")
     if copies:
-        remove_stale_runs(env)
-        copy_into_driver(copies, f"{CONTAINER_INPUTS}/{run}", user="root", env=env)
+        remove_stale_runs(project)
+        copy_into_driver(project, copies, f"{CONTAINER_INPUTS}/{run}", user="root")
     try:
         yield mapped
     finally:
         if copies:
             remove = ("exec", "-T", "-u", "root", "driver", "rm", "-rf", f"{CONTAINER_INPUTS}/{run}")
-            compose(*remove, env=env, check=False, capture=True)
+            project.run(*remove, check=False, capture=True)

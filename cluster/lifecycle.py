@@ -1,127 +1,45 @@
 """The Compose cluster's life: secret and images, up, down, and what is running.
 
-Everything here shells out to `docker compose` with the project's compose
-file (`cluster.settings.compose_command`); tasks.py and the tests both call
-these functions, so what the tests check is what a user runs. Submitting
+Every Compose call goes through the project (`cluster.project.ComposeProject`),
+given by the caller; tasks.py and the tests both call these functions, so
+what the tests check is what a user runs. Submitting
 work to a running cluster is `cluster.submit`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from cluster.settings import (
-    CONNECT_PROFILE,
-    CONNECT_TOKEN_FILE,
-    MASTER_URL,
-    ROOT,
-    SECRET_FILE,
-    ClusterError,
-    compose_command,
-    compose_env,
-    default_workers,
-    engine_problem,
-    setting,
-)
+from cluster import engine, images
+from cluster.across import HOST_PREFIX, advertised
+from cluster.credentials import ensure_connect_token, ensure_secret
+from cluster.project import ComposeProject
+from cluster.settings import CONNECT_PROFILE, MASTER_URL, ClusterError, default_workers, setting
+from jobs.errors import last_line
 from jobs.report.files import write_text_atomic
 from jobs.runtime.standalone import alive_workers, read_master_state
 from jobs.waiting import NotReady, wait_until
 
 JOB_TIMEOUT = 1800
-
-
-def compose(
-    *args: str,
-    env: dict[str, str] | None = None,
-    capture: bool = False,
-    check: bool = True,
-    timeout: float | None = None,
-) -> subprocess.CompletedProcess:
-    """Run `docker compose ARGS` for this project; a failure becomes a one-line
-    ClusterError ending with Compose's own last line of error. Uncaptured,
-    Compose's progress still shows as it comes."""
-    env = env or compose_env()
-    command = compose_command(*args, env=env)
-    if capture:
-        done = subprocess.run(command, cwd=ROOT, env=env, text=True, timeout=timeout, capture_output=True)
-        said = done.stderr
-    else:
-        said, done = _streaming_stderr(command, env, timeout)
-    if check and done.returncode != 0:
-        detail = [line for line in (said or "").splitlines() if line.strip()][-1:]
-        raise ClusterError(
-            f"`docker compose {' '.join(args)}` failed (exit {done.returncode})"
-            + (f": {detail[0].strip()}" if detail else "")
-        )
-    return done
-
-
-def _streaming_stderr(
-    command: list[str], env: dict[str, str], timeout: float | None
-) -> tuple[str, subprocess.CompletedProcess]:
-    """Run `command` with its stderr shown as it comes and kept (its last
-    lines say why it failed); stdout is left to the terminal."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
-    kept: list[bytes] = []
-    try:
-        for line in process.stderr:
-            sys.stderr.buffer.write(line)
-            sys.stderr.flush()
-            kept = [*kept[-19:], line]
-        code = process.wait(timeout=timeout)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    said = b"".join(kept).decode(errors="replace")
-    return said, subprocess.CompletedProcess(command, code, None, said)
-
-
-def ensure_secret(path: Path = SECRET_FILE) -> Path:
-    """The per-install Spark RPC secret (or, given its path, the Connect
-    token): random, git-ignored, never printed."""
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)  # only this user can reach the file
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        # 0644 inside a 0700 directory: the containers' non-root user reads
-        # the bind-mounted file; other users on this host cannot reach it.
-    return path
-
-
-def ensure_connect_token() -> Path:
-    """The per-install Spark Connect token, kept like the RPC secret. Made
-    whenever the secret is: Compose wants every secret's file to exist."""
-    return ensure_secret(CONNECT_TOKEN_FILE)
-
-
-def with_connect(env: dict[str, str]) -> dict[str, str]:
-    """`env` with the Compose profile of the Spark Connect server switched on."""
-    profiles = [p for p in env.get("COMPOSE_PROFILES", "").split(",") if p]
-    return {**env, "COMPOSE_PROFILES": ",".join(dict.fromkeys([*profiles, CONNECT_PROFILE]))}
+# The Compose services (docker-compose.yml; tests/test_tasks.py checks the two agree).
+SERVICES = ("master", "worker", "driver", "history", "connect", "notebook")
 
 
 def ensure_images(public_base: str | None = None) -> str:
     """The Spark image (and the base under it), built where missing; with
     `public_base`, a missing base comes from that image alone (`--base`)."""
-    from cluster import images
-
     return images.build_app(public_base=public_base)
 
 
-def service_entries(*args: str, env: dict[str, str] | None = None) -> list[dict]:
+def service_entries(project: ComposeProject, *args: str) -> list[dict]:
     """`docker compose ps --format json ARGS`: one dict per container (Compose
     prints either one JSON list or one object per line, by version)."""
-    done = compose("ps", "--format", "json", *args, env=env, capture=True, check=False)
+    done = project.run("ps", "--format", "json", *args, capture=True, check=False)
     entries: list[dict] = []
     for line in filter(None, map(str.strip, done.stdout.splitlines())):
         parsed = json.loads(line)
@@ -129,9 +47,9 @@ def service_entries(*args: str, env: dict[str, str] | None = None) -> list[dict]
     return entries
 
 
-def running_services(env: dict[str, str] | None = None) -> dict[str, int]:
+def running_services(project: ComposeProject) -> dict[str, int]:
     """Service name -> running containers, for this compose project."""
-    return _count_services(service_entries("--status", "running", env=env))
+    return _count_services(service_entries(project, "--status", "running"))
 
 
 def _count_services(entries: list[dict]) -> dict[str, int]:
@@ -141,13 +59,13 @@ def _count_services(entries: list[dict]) -> dict[str, int]:
     return counts
 
 
-def require_running(env: dict[str, str] | None = None) -> None:
+def require_running(project: ComposeProject) -> None:
     """Refuse, naming what is missing, unless master, a worker and the driver run.
 
     A lost driver container (it holds no state) is started again here; the
     restart policy brings it back after a crash, this after a `docker kill`.
     """
-    entries = service_entries("--status", "running", env=env)
+    entries = service_entries(project, "--status", "running")
     services = _count_services(entries)
     if not services:
         raise ClusterError("the cluster is not running: run `./lab up`")
@@ -159,9 +77,9 @@ def require_running(env: dict[str, str] | None = None) -> None:
         )
     if not services.get("driver"):
         print("lab: the driver container was not running; starting it again", file=sys.stderr)
-        compose("up", "-d", "--wait", "--no-recreate", "driver", env=env)
+        project.run("up", "-d", "--wait", "--no-recreate", "driver")
     if _published_beyond_loopback(entries, "master"):  # `./lab up --advertise`: hosts may join
-        probe_hosts_that_joined(env)
+        probe_hosts_that_joined(project)
 
 
 def _published_beyond_loopback(entries: list[dict], service: str) -> bool:
@@ -173,31 +91,29 @@ def _published_beyond_loopback(entries: list[dict], service: str) -> bool:
     )
 
 
-def probe_hosts_that_joined(env: dict[str, str] | None = None) -> dict | None:
+def probe_hosts_that_joined(project: ComposeProject) -> dict | None:
     """Across machines: before the first job after another host's worker
     joined (`./lab join` there), run the version probe on every host's
     executors; a host whose image carries other pins stops the job with one
     line naming it. Each set of hosts' workers is probed once; returns the
     probe's result, or None when there was nothing new to probe."""
-    from cluster.across import HOST_PREFIX
-
-    env = env or compose_env()
-    joined = sorted(w["id"] for w in alive_workers(master_state(env)) if w["host"].startswith(HOST_PREFIX))
-    project = env["COMPOSE_PROJECT_NAME"]
-    record = Path(tempfile.gettempdir()) / f"sparklab-probed-{project}.json"
+    joined = sorted(
+        w["id"] for w in alive_workers(master_state(project)) if w["host"].startswith(HOST_PREFIX)
+    )
+    record = Path(tempfile.gettempdir()) / f"sparklab-probed-{project.name}.json"
     if len(joined) < 2 or (record.is_file() and json.loads(record.read_text()) == joined):
         return None  # one host alone was probed by `./lab up`
     print(f"lab: {len(joined)} hosts' workers, new since the last version probe: probing", file=sys.stderr)
-    result = probe(env=env)
+    result = probe(project)
     write_text_atomic(record, json.dumps(joined))
     return result
 
 
 def up(
+    project: ComposeProject,
     workers: int | None = None,
     *,
     timeout: float = 300,
-    env: dict[str, str] | None = None,
     connect: bool = False,
     advertise: str | None = None,
     peers: Iterable[str] = (),
@@ -207,30 +123,28 @@ def up(
     when given), start the stack (with `connect`, the Spark Connect server
     too), wait until N workers are registered. With `advertise`, other
     hosts (`peers`, by address) reach it on that address (cluster.across)."""
-    problem = engine_problem()
+    problem = engine.engine_problem()
     if problem:
         raise ClusterError(f"{problem}: start Docker, or run the jobs on local[*]")
     workers = (1 if advertise else default_workers()) if workers is None else workers
     ensure_secret()
     ensure_connect_token()
     tag = ensure_images(base)
-    env = env or compose_env(workers)
+    project = project.with_variables(SPARKLAB_WORKERS=str(workers))
     if advertise:
-        from cluster.across import advertise_env
-
         if workers != 1:
             raise ClusterError("one worker per host across machines (its ports are fixed): drop --workers")
-        env = advertise_env(env, advertise, peers)
+        project = advertised(project, advertise, peers)
     if connect:
-        env = with_connect(env)
-    refuse_ports_held_by_another(env, PUBLISHED_PORTS + ((CONNECT_PORT,) if connect else ()))
-    env.setdefault("SPARKLAB_IMAGE", tag)
+        project = project.with_profiles(CONNECT_PROFILE)
+    refuse_ports_held_by_another(project, PUBLISHED_PORTS + ((CONNECT_PORT,) if connect else ()))
+    project = project.with_defaults(SPARKLAB_IMAGE=tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
-    resize(workers, env=env, timeout=timeout)
-    probe(env=env)
-    ui = master_ui(env)
+    resize(project, workers, timeout=timeout)
+    probe(project)
+    ui = master_ui(project)
     print(
-        f"up: master UI {ui}  history {service_url('history', 18080, env)}  "
+        f"up: master UI {ui}  history {service_url(project, 'history', 18080)}  "
         f"(workers and running applications open through the master UI)",
         file=sys.stderr,
     )
@@ -243,24 +157,20 @@ PUBLISHED_PORTS = ("SPARKLAB_MASTER_UI_PORT", "SPARKLAB_HISTORY_PORT")
 CONNECT_PORT = "SPARKLAB_CONNECT_PORT"
 
 
-def refuse_ports_held_by_another(env: dict[str, str], port_settings: Iterable[str]) -> None:
+def refuse_ports_held_by_another(project: ComposeProject, port_settings: Iterable[str]) -> None:
     """Refuse in one line when a container of another project (another
     checkout's cluster, say) publishes a port this cluster needs: Compose
     would half-start this one and fail later. Names its folder and how to
     stop it."""
-    bind = env.get("SPARKLAB_BIND") or setting("SPARKLAB_BIND")
+    bind = project.value("SPARKLAB_BIND") or setting("SPARKLAB_BIND")
     # Set but empty (as the tests set them) means any free port: nothing to hold.
-    wanted = {port for name in port_settings if (port := env[name] if name in env else setting(name))}
-    listing = subprocess.run(
-        ["docker", "ps", "--format", PS_PORTS_FORMAT], capture_output=True, text=True, check=False
-    )
-    for line in listing.stdout.splitlines():
-        name, ports, project, folder = line.split("\t")  # the format has four fields
-        if project == env["COMPOSE_PROJECT_NAME"]:
+    wanted = {port for name in port_settings if (port := project.value(name))}
+    for name, ports, other, folder in engine.published_ports():
+        if other == project.name:
             continue
         taken = sorted(port for port in wanted if f"{bind}:{port}->" in ports or f"0.0.0.0:{port}->" in ports)
         if taken:
-            owner = f"the cluster of {folder} (project {project})" if folder else f"container {name}"
+            owner = f"the cluster of {folder} (project {other})" if folder else f"container {name}"
             stop = f"stop it (cd {folder} && ./lab down)" if folder else f"stop it (docker stop {name})"
             raise ClusterError(
                 f"port {', '.join(taken)} on {bind} is already published by {owner}: {stop}, "
@@ -268,23 +178,15 @@ def refuse_ports_held_by_another(env: dict[str, str], port_settings: Iterable[st
             )
 
 
-PS_PORTS_FORMAT = (
-    '{{.Names}}\t{{.Ports}}\t{{.Label "com.docker.compose.project"}}'
-    '\t{{.Label "com.docker.compose.project.working_dir"}}'
-)
-
-
-def resize(workers: int, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
+def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> None:
     """Start what is missing and scale the workers to `workers`, in place: the
     master, the driver and a running job are left alone; wait until the
     master lists that many live workers."""
-    compose(
-        "up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}", env=env
-    )
-    wait_for_workers(workers, env=env)
+    project.run("up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}")
+    wait_for_workers(project, workers)
 
 
-def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout: float = 90) -> None:
+def wait_for_workers(project: ComposeProject, workers: int, *, timeout: float = 90) -> None:
     """Wait (bounded) until the master lists exactly `workers` live workers.
 
     Compose's --wait has seen each worker register; after a scale-down the
@@ -292,7 +194,7 @@ def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout
     """
 
     def listed() -> bool | NotReady:
-        alive = len(alive_workers(master_state(env)))
+        alive = len(alive_workers(master_state(project)))
         return alive == workers or NotReady(f"the master lists {alive} live workers, not {workers}")
 
     waited = wait_until(listed, timeout=timeout, interval=0.5)
@@ -302,36 +204,34 @@ def wait_for_workers(workers: int, *, env: dict[str, str] | None = None, timeout
         )
 
 
-def down(volumes: bool = False, env: dict[str, str] | None = None) -> None:
+def down(project: ComposeProject, volumes: bool = False) -> None:
     """Stop and remove every service, those of Compose profiles (Connect) included."""
-    env = {**(env or compose_env()), "COMPOSE_PROFILES": "*"}
-    compose("down", *(["--volumes"] if volumes else []), "--remove-orphans", env=env)
+    project.every_profile().run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
 
 
-def service_url(service: str, port: int, env: dict[str, str] | None = None, *, scheme: str = "http") -> str:
+def service_url(project: ComposeProject, service: str, port: int, *, scheme: str = "http") -> str:
     """Where the host reaches a service's published `port` (any service: every
     Compose profile is on for the lookup, so notebook and connect are known)."""
-    env = {**(env or compose_env()), "COMPOSE_PROFILES": "*"}
-    done = compose("port", service, str(port), env=env, capture=True)
+    done = project.every_profile().run("port", service, str(port), capture=True)
     address = done.stdout.strip().splitlines()[0]  # as published: tests check it is loopback
     if scheme == "sc":  # pyspark sends a token without TLS only to `localhost` (cluster/connect.py)
         address = "localhost:" + address.rpartition(":")[2]
     return f"{scheme}://{address}"
 
 
-def master_ui(env: dict[str, str] | None = None) -> str:
-    return service_url("master", 8080, env)
+def master_ui(project: ComposeProject) -> str:
+    return service_url(project, "master", 8080)
 
 
-def master_state(env: dict[str, str] | None = None) -> dict:
+def master_state(project: ComposeProject) -> dict:
     """The master's state, through its published UI port."""
-    return read_master_state(master_ui(env), timeout=10)
+    return read_master_state(master_ui(project), timeout=10)
 
 
-def describe(env: dict[str, str] | None = None) -> str:
+def describe(project: ComposeProject) -> str:
     """The running services, then the master's view, as a few lines of text."""
-    state = master_state(env)
-    running = running_services({**(env or compose_env()), "COMPOSE_PROFILES": "*"})
+    state = master_state(project)
+    running = running_services(project.every_profile())
     lines = [
         "services " + ", ".join(f"{name} x{n}" if n > 1 else name for name, n in sorted(running.items())),
         f"master {state.get('url')} {state.get('status')}: {state.get('aliveworkers', 0)} live workers, "
@@ -354,30 +254,50 @@ def describe(env: dict[str, str] | None = None) -> str:
 
 
 def exec_driver(
+    project: ComposeProject,
     command: list[str],
     *,
-    env: dict[str, str] | None = None,
     stream_stderr: bool = False,
     timeout: float = JOB_TIMEOUT,
 ) -> subprocess.CompletedProcess:
     """Run a command in the driver container: stdout captured, stderr captured or streamed."""
-    env = env or compose_env()
-    return subprocess.run(
-        compose_command("exec", "-T", "driver", *command, env=env),
-        cwd=ROOT,
-        env=env,
-        text=True,
-        timeout=timeout,
-        stdout=subprocess.PIPE,
-        stderr=None if stream_stderr else subprocess.PIPE,
-    )
+    output = "stdout" if stream_stderr else "capture"
+    return project.run("exec", "-T", "driver", *command, output=output, check=False, timeout=timeout)
 
 
-def probe(env: dict[str, str] | None = None) -> dict:
+def probe(project: ComposeProject) -> dict:
     """Run one task on every executor; stop if any node's versions differ from the driver's."""
-    done = exec_driver(["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL], env=env)
+    done = exec_driver(project, ["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL])
     if done.returncode != 0:
-        said = done.stderr.strip().splitlines() or ["probe failed"]
         # A mismatch is the news; the summary line after it is not.
-        raise ClusterError(next((line for line in said if "version mismatch" in line), said[-1]))
+        mismatch = next((line for line in done.stderr.splitlines() if "version mismatch" in line), None)
+        raise ClusterError(mismatch or last_line(done.stderr, "probe failed"))
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def logs(project: ComposeProject, services: list[str], follow: bool) -> None:
+    """The containers' logs (the last 200 lines of each), of `services` or all
+    (`./lab logs`: its one_line_errors names the task before the refusal)."""
+    unknown = [name for name in services if name not in SERVICES]
+    if unknown:
+        raise ClusterError(f"no service {unknown[0]!r}; the services: {', '.join(SERVICES)}")
+    follow_ = ["--follow"] if follow else []
+    project.every_profile().run("logs", "--tail", "200", *follow_, *services)
+
+
+def ui_addresses(project: ComposeProject) -> str:
+    """The addresses of the web UIs, JupyterLab and Spark Connect that are running."""
+    require_running(project)
+    running = running_services(project.every_profile())
+    lines = [
+        f"master    {master_ui(project)}  (worker and application UIs open through it)",
+        f"history   {service_url(project, 'history', 18080)}",
+    ]
+    if running.get("notebook"):
+        lines.append(
+            f"notebook  {service_url(project, 'notebook', 8888)}/lab  (`./lab notebook`: with its token)"
+        )
+    if running.get("connect"):
+        connect_url = service_url(project, "connect", 15002, scheme="sc")
+        lines.append(f"connect   {connect_url}  (`./lab connect`: with its token)")
+    return "\n".join(lines)

@@ -7,23 +7,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cluster.lifecycle import compose, ensure_secret, require_running, service_url
-from cluster.settings import NOTEBOOK_PASSWD_FILE, NOTEBOOK_TOKEN_FILE, compose_env
+from cluster import images
+from cluster.credentials import ensure_secret
+from cluster.lifecycle import require_running, service_url
+from cluster.project import ComposeProject
+from cluster.settings import NOTEBOOK_PASSWD_FILE, NOTEBOOK_TOKEN_FILE
 from jobs.report.files import write_text_atomic
 
 
-def start(env: dict[str, str] | None = None) -> str:
+def start(project: ComposeProject) -> str:
     """Start JupyterLab on the running cluster (building its image once);
     returns its address with the token (the token is never logged)."""
-    from cluster import images
-
-    require_running(env)
+    require_running(project)
     write_passwd()
     token = ensure_secret(NOTEBOOK_TOKEN_FILE).read_text().strip()
-    env = dict(env or compose_env())
-    env.setdefault("SPARKLAB_NOTEBOOK_IMAGE", images.build_notebook())
-    compose("--profile", "notebook", "up", "-d", "--wait", "--no-deps", "notebook", env=env)
-    return f"{service_url('notebook', 8888, env)}/lab?token={token}"
+    project = project.with_defaults(SPARKLAB_NOTEBOOK_IMAGE=images.build_notebook())
+    project.run("--profile", "notebook", "up", "-d", "--wait", "--no-deps", "notebook")
+    return f"{service_url(project, 'notebook', 8888)}/lab?token={token}"
 
 
 CONTAINER_USERS = (
@@ -44,6 +44,6 @@ def write_passwd(path: Path = NOTEBOOK_PASSWD_FILE, uid: int | None = None, gid:
     return path
 
 
-def stop(env: dict[str, str] | None = None) -> None:
+def stop(project: ComposeProject) -> None:
     """Stop and remove the JupyterLab container alone (notebooks/ stays on the host)."""
-    compose("--profile", "notebook", "rm", "--stop", "--force", "notebook", env=env)
+    project.run("--profile", "notebook", "rm", "--stop", "--force", "notebook")

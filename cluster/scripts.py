@@ -38,6 +38,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from cluster.driver import CONTAINER_RESULTS, spark_submit, submit_command
+from cluster.inputs import CONTAINER_CODE, container_path, copy_into_driver, remove_stale_runs, staged
+from cluster.lifecycle import require_running
+from cluster.project import ComposeProject
 from cluster.settings import MASTER_URL, ROOT, ClusterError, data_dir
 from jobs.errors import JobError, Terminated
 from jobs.report.files import new_run_id
@@ -329,19 +333,15 @@ def cluster_arguments(args: list[str], cwd: Path) -> tuple[list[int], list[str]]
 
 
 def run_on_cluster(
-    script: Path, args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+    project: ComposeProject, script: Path, args: list[str], *, cwd: Path | None = None
 ) -> tuple[int, Path | None]:
     """spark-submit the script in the driver container against the cluster.
 
     Arguments that name a host file or directory are given as the containers'
     path of it (copied in for this run when it lies outside the mounts).
     """
-    from cluster.inputs import CONTAINER_CODE, copy_into_driver, remove_stale_runs, staged
-    from cluster.lifecycle import compose, require_running
-    from cluster.submit import CONTAINER_RESULTS, container_path, spark_submit, submit_command
-
-    require_running(env)
-    remove_stale_runs(env)  # what runs killed with SIGKILL left behind
+    require_running(project)
+    remove_stale_runs(project)  # what runs killed with SIGKILL left behind
     run = new_run_id()
     cwd = cwd or Path.cwd()
     data = container_path(str(data_dir())).removesuffix("/.")
@@ -350,14 +350,14 @@ def run_on_cluster(
     with tempfile.TemporaryDirectory(prefix="sparklab-code-") as tmp:
         zip_path = code_zip(script, Path(tmp) / "code.zip")
         files = {"code.zip": zip_path, script.name: script, LAUNCHER_NAME: LAUNCHER}
-        copy_into_driver(files, code_dir, env=env)
+        copy_into_driver(project, files, code_dir)
     removed = False
     try:
-        with staged(paths, run, env) as inside:
+        with staged(project, paths, run) as inside:
             args = list(args)
             for position, path in zip(positions, inside, strict=True):
                 args[position] = path
-            command = submit_command(f"{code_dir}/{LAUNCHER_NAME}", env)
+            command = submit_command(project, f"{code_dir}/{LAUNCHER_NAME}")
             command[-1:-1] = spark_options(data, f"{code_dir}/code.zip")
             setup = ["env", f"SPARKLAB_DATA={data}", f"SPARKLAB_OUT={out_dir}"]
             setup += [f"{END_ENV}={code_dir}/{END_NAME}"]
@@ -371,13 +371,13 @@ def run_on_cluster(
                 print_output(line)
 
             # An interrupt `./lab` received is raised here (the finally cleans up).
-            code, _ = spark_submit(setup, run=run, env=env, echo=False, on_line=on_line, log=log)
+            code, _ = spark_submit(project, setup, run=run, echo=False, on_line=on_line, log=log)
         with staging_dir(run) as staging:
-            compose("cp", f"driver:{out_dir}", str(staging), env=env, capture=True, check=False)
+            project.run("cp", f"driver:{out_dir}", str(staging), capture=True, check=False)
             # How the script ended, read and the run's directories removed, in one call.
-            ended = compose(
+            ended = project.run(
                 "exec", "-T", "driver", "sh", "-c", 'cat "$1/$3" 2>/dev/null; rm -rf "$1" "$2"', "sh",
-                code_dir, out_dir, END_NAME, env=env, check=False, capture=True,
+                code_dir, out_dir, END_NAME, check=False, capture=True,
             )  # fmt: skip
             removed = ended.returncode == 0
             end = read_end(ended.stdout)
@@ -387,16 +387,16 @@ def run_on_cluster(
     finally:
         if not removed:
             remove = ("exec", "-T", "driver", "rm", "-rf", code_dir, out_dir)
-            compose(*remove, env=env, check=False, capture=True)
+            project.run(*remove, check=False, capture=True)
 
 
 def submit_script(
-    path: str, args: list[str], *, on: str = "cluster", cwd: Path | None = None
+    project: ComposeProject, path: str, args: list[str], *, on: str = "cluster", cwd: Path | None = None
 ) -> tuple[int, Path | None]:
     """Check the script, then run it on `on` (cluster or local)."""
     script = check_script(path, cwd)
     if on == "local":
         return run_local(script, args, cwd=cwd)
     if on == "cluster":
-        return run_on_cluster(script, args, cwd=cwd)
+        return run_on_cluster(project, script, args, cwd=cwd)
     raise ClusterError(f"--on must be local or cluster, not {on!r}")

@@ -19,12 +19,17 @@ SparkLab's command line as it is; `install` changes four things:
   every other refusal (`tasks.one_line_errors`), instead of exit 1.
 
 `--list` prints the tasks in groups, and a task's help starts with its usage
-(`./lab stop [APP] [--options]`).
+(`./lab stop [APP] [--options]`). `one_line_errors` is the one place a
+JobError becomes exit 2; `job_task` makes a job's task from its parser.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import inspect
+import shlex
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +38,8 @@ from invoke import Exit, Task
 from invoke.parser import parser as invoke_parser
 from invoke.parser.context import ParserContext
 from invoke.program import Program
+
+from jobs.errors import JobError, Terminated, interrupt_exit_code, raise_on_sigterm
 
 HELP_FLAGS = ("-h", "--help")
 VALUE_NAMES = {float: "FLOAT", list: "STRING ..."}
@@ -58,6 +65,13 @@ def task(*args: Any, **kwargs: Any) -> Callable | Task:
     """invoke's `@task`, making TypedTasks: `@task` or `@task(kinds={"workers": int}, help=...)`."""
     kwargs.setdefault("klass", TypedTask)
     return invoke.task(*args, **kwargs)
+
+
+def command(*args: Any, **kwargs: Any) -> Callable | Task:
+    """`@task` of a body under `one_line_errors`: `@command` or `@command(help=...)`."""
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return task(one_line_errors(args[0]))
+    return lambda body: task(*args, **kwargs)(one_line_errors(body))
 
 
 class SparkLabParseMachine(invoke_parser.ParseMachine):
@@ -178,3 +192,77 @@ def print_task_help(program: Program, name: str) -> None:
 
 _INVOKE_HELP_FOR = ParserContext.help_for
 _TAKES_WORDS_AFTER_DASHES: set[str] = set()
+
+# The tasks that take words after `--` (a script's own arguments).
+TAKES_WORDS_AFTER_DASHES = ("submit",)
+
+
+def after_dashes(c) -> list[str]:
+    """The words after `--` on the command line, as given (invoke's
+    `c.remainder` is them joined by spaces, which loses their quoting)."""
+    remainder = getattr(c, "remainder", "") or ""
+    if remainder and "--" in sys.argv:
+        return sys.argv[sys.argv.index("--") + 1 :]
+    return shlex.split(remainder)
+
+
+def one_line_errors(body):
+    """The one place a JobError (bad input, missing cluster) becomes a clean exit 2,
+    and Ctrl-C or SIGTERM a clean 130 or 143."""
+
+    @functools.wraps(body)
+    def wrapper(c, *args, **kwargs):
+        name = body.__name__.rstrip("_")
+        raise_on_sigterm()
+        extra = [] if name in TAKES_WORDS_AFTER_DASHES else after_dashes(c)
+        if extra:  # invoke would pass them on to nobody
+            raise Exit(
+                f"{name}: takes nothing after --, not {shlex.join(extra)!r} (`./lab {name} --help`)", code=2
+            )
+        try:
+            return body(c, *args, **kwargs)
+        except JobError as error:
+            raise Exit(f"{name}: {error}", code=2) from None
+        except PermissionError as error:  # e.g. results/ not writable
+            where = f": {error.filename}" if error.filename else ""
+            raise Exit(f"{name}: {error.strerror or error}{where}; make it writable", code=2) from None
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise Exit(f"{name}: interrupted; no result written", code=interrupt_exit_code(stop)) from None
+
+    return wrapper
+
+
+def job_task(
+    job: str, parser: argparse.ArgumentParser, doc: str, on_help: str, run: Callable[[str, str, dict], Any]
+) -> Task:
+    """An invoke task whose options are the job parser's: forwarded only when set
+    (`run(job, on, options)`), with `--on` (its help: `on_help`) first."""
+    params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params.append(inspect.Parameter("on", inspect.Parameter.KEYWORD_ONLY, default="local"))
+    helps, iterable, kinds = {"on": on_help}, [], {}
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        flag = action.nargs == 0
+        # Flags default to False; values to None (unset: argparse's default applies).
+        params.append(
+            inspect.Parameter(action.dest, inspect.Parameter.KEYWORD_ONLY, default=False if flag else None)
+        )
+        # A list's default is a path of this checkout: its help names it instead.
+        shown = flag or action.default is None or isinstance(action.default, list)
+        default = "" if shown else f" (default {action.default})"
+        helps[action.dest] = (action.help or "") + default
+        if action.nargs in ("+", "*"):
+            iterable.append(action.dest)
+            helps[action.dest] += "; one or more, up to the next option"
+        elif action.type in (int, float):
+            kinds[action.dest] = action.type
+
+    def body(c, on="local", **options):
+        run(job, on, options)
+
+    body.__name__ = body.__qualname__ = job  # before the wrapper copies it: errors say `gd: ...`
+    body = one_line_errors(body)
+    body.__doc__ = doc
+    body.__signature__ = inspect.Signature(params)
+    return TypedTask(body, name=job, help=helps, iterable=iterable, kinds=kinds)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster import lifecycle, settings
+from cluster import credentials, engine, lifecycle, settings
+from cluster.project import ComposeProject
 
 # testcontainers' reaper (Ryuk) is a public image this machine cannot pull;
 # teardown is guaranteed by the fixture's finally instead.
@@ -31,8 +32,13 @@ def cluster_required() -> bool:
 @dataclass
 class Cluster:
     compose: object  # testcontainers DockerCompose
-    env: dict[str, str]
+    project: ComposeProject
     workers: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a `./lab` started against this cluster (its project's)."""
+        return self.project.environment()
 
     def logs(self) -> str:
         out, err = self.compose.get_logs()
@@ -41,7 +47,7 @@ class Cluster:
 
 @contextmanager
 def running_cluster(workers: int = 2):
-    problem = settings.engine_problem()
+    problem = engine.engine_problem()
     if problem:
         message = f"cluster tests need Docker: {problem}"
         if cluster_required():
@@ -49,19 +55,19 @@ def running_cluster(workers: int = 2):
         pytest.skip(message)
     from testcontainers.compose import DockerCompose
 
-    lifecycle.ensure_secret()
-    lifecycle.ensure_connect_token()
+    credentials.ensure_secret()
+    credentials.ensure_connect_token()
     tag = lifecycle.ensure_images()
-    env = settings.compose_env(workers, project=f"sparklab-test-{uuid.uuid4().hex[:8]}")
-    env |= {"SPARKLAB_IMAGE": tag, "SPARKLAB_MASTER_UI_PORT": "", "SPARKLAB_HISTORY_PORT": ""}
+    project = ComposeProject.of_checkout(workers, name=f"sparklab-test-{uuid.uuid4().hex[:8]}")
+    project = project.with_variables(SPARKLAB_IMAGE=tag, SPARKLAB_MASTER_UI_PORT="", SPARKLAB_HISTORY_PORT="")
     # The Spark Connect server too (tests/cluster/test_connect.py): idle, it
     # holds no executor (dynamic allocation), so the other tests see the
     # cluster's every slot. `down` removes it with the rest (same profile).
-    env = lifecycle.with_connect(env) | {"SPARKLAB_CONNECT_PORT": ""}
+    project = project.with_profiles(settings.CONNECT_PROFILE).with_variables(SPARKLAB_CONNECT_PORT="")
     saved = dict(os.environ)
-    os.environ.update(env)  # DockerCompose runs `docker compose` with this process's environment
+    os.environ.update(project.environment())  # DockerCompose runs `docker compose` with this process's
     compose = DockerCompose(str(settings.ROOT), compose_file_name="docker-compose.yml", wait=True)
-    cluster = Cluster(compose, env, workers)
+    cluster = Cluster(compose, project, workers)
     try:
         try:
             compose.start()

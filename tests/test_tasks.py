@@ -12,6 +12,7 @@ from invoke import Exit, MockContext, Program
 from invoke.parser import Parser
 
 import tasks
+from cluster import lifecycle, runs, task_parser, testing
 from jobs.options import JOBS, job_parsers
 
 GD_OPTIONS = {
@@ -55,7 +56,7 @@ def test_a_job_task_has_exactly_its_parsers_flags_plus_on(job):
 @pytest.mark.parametrize("job", JOBS)
 def test_a_job_tasks_help_is_its_parsers_help(job):
     task = arguments(job)
-    assert task["on"].help == tasks.on_help(job)
+    assert task["on"].help == runs.on_help(job)
     for action in job_parsers()[job]._actions:
         if action.dest != "help":
             assert task[action.dest].help.startswith(action.help), action.dest
@@ -86,7 +87,7 @@ def test_a_job_tasks_flags_are_booleans_and_the_rest_default_to_unset(job):
 
 
 def test_from_caller_resolves_relative_paths_against_the_callers_directory(tmp_path, monkeypatch):
-    monkeypatch.setattr(tasks, "CALLER_DIR", tmp_path)
+    monkeypatch.setattr(runs, "CALLER_DIR", tmp_path)
     options = {
         "input": ["notes.txt", "corpus/*.txt", "/abs/book.txt"],
         "data": "wine.csv",
@@ -94,7 +95,7 @@ def test_from_caller_resolves_relative_paths_against_the_callers_directory(tmp_p
         "iterations": 10,
         "master": "local[2]",
     }
-    assert tasks._from_caller(options) == {
+    assert runs.from_caller(options) == {
         "input": [str(tmp_path / "notes.txt"), str(tmp_path / "corpus" / "*.txt"), "/abs/book.txt"],
         "data": str(tmp_path / "wine.csv"),
         "out": str(tmp_path / "results" / "mine"),
@@ -104,14 +105,14 @@ def test_from_caller_resolves_relative_paths_against_the_callers_directory(tmp_p
 
 
 def test_from_caller_leaves_absolute_and_unset_paths_alone(tmp_path, monkeypatch):
-    monkeypatch.setattr(tasks, "CALLER_DIR", tmp_path)
+    monkeypatch.setattr(runs, "CALLER_DIR", tmp_path)
     options = {"data": "/data/wine.csv", "out": Path("/tmp/out"), "input": None, "seed": 7}
-    assert tasks._from_caller(options) == options
+    assert runs.from_caller(options) == options
 
 
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(Exit) as exit_:
-        tasks.run_job(MockContext(), "wordcount", "mars", {})
+        runs.run_job("wordcount", "mars", {})
     assert exit_.value.code == 2
     assert exit_.value.message == "wordcount: --on must be local or cluster or connect, not 'mars'"
 
@@ -121,7 +122,7 @@ def test_gd_and_cv_offer_no_spark_connect_and_refuse_it_in_one_line():
         assert "connect" not in arguments(job)["on"].help
         assert "sc://" not in arguments(job)["master"].help
         with pytest.raises(Exit) as exit_:
-            tasks.run_job(MockContext(), job, "connect", {})
+            runs.run_job(job, "connect", {})
         assert (exit_.value.code, exit_.value.message) == (
             2,
             f"{job}: --on must be local or cluster, not 'connect'; Spark Connect runs wordcount and mllib",
@@ -143,7 +144,7 @@ def test_gd_and_cv_offer_no_spark_connect_and_refuse_it_in_one_line():
     ],
 )
 def test_the_two_test_runs_give_one_exit_code(codes, combined):
-    assert tasks.combined_exit_code(*codes) == combined
+    assert testing.combined_exit_code(*codes) == combined
 
 
 # --- The command line as invoke parses it (cluster.task_parser) -------------
@@ -252,7 +253,7 @@ def test_the_lab_launcher_prints_help_for_a_task_with_a_positional_and_exits_0()
 def test_logs_knows_every_compose_service_and_refuses_others(monkeypatch):
     compose_file = (Path(tasks.ROOT) / "docker-compose.yml").read_text()
     services = compose_file.split("\nservices:\n", 1)[1].split("\nsecrets:", 1)[0]
-    assert sorted(re.findall(r"^  ([a-z]+):$", services, re.M)) == sorted(tasks.SERVICES)
+    assert sorted(re.findall(r"^  ([a-z]+):$", services, re.M)) == sorted(lifecycle.SERVICES)
     with pytest.raises(Exit) as exit_:
         tasks.logs(MockContext(), services=["master", "nosuch"])
     assert exit_.value.code == 2
@@ -281,7 +282,7 @@ def test_submit_refuses_args_it_would_ignore_and_an_unclosed_quote(monkeypatch):
         assert exit_.value.code == 2
         return exit_.value.message
 
-    monkeypatch.setattr(tasks, "_after_dashes", lambda c: [])
+    monkeypatch.setattr(task_parser, "after_dashes", lambda c: [])
     assert refused(script="gd", args="--iterations '10") == (
         'submit: --args "--iterations \'10": No closing quotation; quote the options as one word'
     )
@@ -290,7 +291,7 @@ def test_submit_refuses_args_it_would_ignore_and_an_unclosed_quote(monkeypatch):
         "./lab submit mine.py -- --top 5"
     )
     assert refused() == "submit: name a script or a job: ./lab submit my.py -- ARGS, or ./lab submit gd"
-    monkeypatch.setattr(tasks, "_after_dashes", lambda c: ["--top", "3"])
+    monkeypatch.setattr(task_parser, "after_dashes", lambda c: ["--top", "3"])
     assert refused(script="wordcount") == (
         "submit: wordcount's options go in --args, not after --: "
         "./lab submit wordcount --args '--iterations 10'"
@@ -309,7 +310,7 @@ def test_stop_all_asks_for_every_application(monkeypatch):
 
     asked = []
     monkeypatch.setattr(
-        submit, "stop_applications", lambda ids, every: asked.append((ids, every)) or ["app-1"]
+        submit, "stop_applications", lambda project, ids, every: asked.append((ids, every)) or ["app-1"]
     )
     tasks.stop(MockContext(), all_=True)
     assert asked == [([], True)]
@@ -318,7 +319,7 @@ def test_stop_all_asks_for_every_application(monkeypatch):
 def test_a_permission_error_becomes_one_line_and_exit_2(tmp_path):
     locked = tmp_path / "results"
 
-    @tasks.one_line_errors
+    @task_parser.one_line_errors
     def write_result(c):  # as `results/` not writable during `submit` ends (root writes anywhere)
         raise PermissionError(13, "Permission denied", str(locked / "run"))
 
@@ -331,7 +332,7 @@ def test_a_permission_error_becomes_one_line_and_exit_2(tmp_path):
 
 
 def test_words_after_dashes_are_refused_by_every_task_but_submit(monkeypatch):
-    monkeypatch.setattr(tasks, "_after_dashes", lambda c: ["--top", "3"])
+    monkeypatch.setattr(task_parser, "after_dashes", lambda c: ["--top", "3"])
     with pytest.raises(Exit) as exit_:
         tasks.gd(MockContext())
     assert (exit_.value.code, exit_.value.message) == (
@@ -344,25 +345,26 @@ def test_words_after_dashes_are_refused_by_every_task_but_submit(monkeypatch):
 
 
 def test_status_names_every_running_service_and_ui_addresses_connect_by_localhost(monkeypatch):
-    from cluster import lifecycle
+    from cluster.project import ComposeProject
 
+    project = ComposeProject.of_checkout()
     state = {"url": "spark://master:7077", "status": "ALIVE", "aliveworkers": 2, "workers": []}
-    monkeypatch.setattr(lifecycle, "master_state", lambda env=None: state)
+    monkeypatch.setattr(lifecycle, "master_state", lambda project: state)
     counts = {"master": 1, "worker": 2, "driver": 1, "history": 1, "notebook": 1, "connect": 1}
     seen_profiles = []
 
-    def running(env=None):
-        seen_profiles.append(env["COMPOSE_PROFILES"])
+    def running(project):
+        seen_profiles.append(project.environment()["COMPOSE_PROFILES"])
         return counts
 
     monkeypatch.setattr(lifecycle, "running_services", running)
     assert (
-        lifecycle.describe().splitlines()[0]
+        lifecycle.describe(project).splitlines()[0]
         == "services connect, driver, history, master, notebook, worker x2"
     )
     assert seen_profiles == ["*"]  # notebook and connect are in Compose profiles
 
     published = subprocess.CompletedProcess([], 0, stdout="127.0.0.1:15002\n")
-    monkeypatch.setattr(lifecycle, "compose", lambda *args, **kwargs: published)
-    assert lifecycle.service_url("connect", 15002, scheme="sc") == "sc://localhost:15002"
-    assert lifecycle.service_url("notebook", 8888) == "http://127.0.0.1:15002"
+    monkeypatch.setattr(ComposeProject, "run", lambda self, *args, **kwargs: published)
+    assert lifecycle.service_url(project, "connect", 15002, scheme="sc") == "sc://localhost:15002"
+    assert lifecycle.service_url(project, "notebook", 8888) == "http://127.0.0.1:15002"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cluster import across, settings
+from cluster.project import ComposeProject
 from cluster.settings import ClusterError
 
 
@@ -28,18 +29,19 @@ def test_the_master_is_given_as_spark_url_on_port_7077():
 
 
 def test_publishing_beyond_loopback_without_encryption_is_refused_in_one_line():
+    unencrypted = ComposeProject.of_checkout().with_variables(SPARKLAB_ENCRYPTION="false")
     with pytest.raises(ClusterError) as refused:
-        across.advertise_env({"SPARKLAB_ENCRYPTION": "false"}, "192.168.1.10")
+        across.advertised(unencrypted, "192.168.1.10")
     assert "\n" not in str(refused.value)
     assert "SPARKLAB_ENCRYPTION=true" in str(refused.value)
-    assert across.advertise_env({"SPARKLAB_ENCRYPTION": "false"}, "127.0.0.1")[settings.ADVERTISE_ENV]
+    assert across.advertised(unencrypted, "127.0.0.1").value(settings.ADVERTISE_ENV)
 
 
 def test_compose_command_adds_the_override_files_only_when_advertising():
-    plain = settings.compose_command("ps", env={})
+    plain = ComposeProject(name="sparklab-test").command("ps")
     assert plain == ["docker", "compose", "-f", str(settings.COMPOSE_FILE), "ps"]
-    env = across.advertise_env({"SPARKLAB_ENCRYPTION": "true"}, "10.251.3.1", ["10.252.3.1", ""])
-    command = settings.compose_command("ps", env=env)
+    encrypted = ComposeProject(name="sparklab-test").with_variables(SPARKLAB_ENCRYPTION="true")
+    command = across.advertised(encrypted, "10.251.3.1", ["10.252.3.1", ""]).command("ps")
     files = [command[i + 1] for i, part in enumerate(command) if part == "-f"]
     assert files[:2] == [str(settings.COMPOSE_FILE), str(settings.ADVERTISE_FILE)]
     spec = json.loads(Path(files[2]).read_text())
@@ -52,8 +54,10 @@ def test_compose_command_adds_the_override_files_only_when_advertising():
 
 
 def test_join_points_the_worker_at_the_remote_master():
-    env = across.advertise_env({}, "10.252.3.1", ["10.251.3.1"], join="spark://10.251.3.1:7077")
-    spec = json.loads(across.host_file(env).read_text())
+    project = across.advertised(
+        ComposeProject(name="sparklab-test"), "10.252.3.1", ["10.251.3.1"], join="spark://10.251.3.1:7077"
+    )
+    spec = json.loads(project.files[2].read_text())
     assert spec["services"]["worker"]["command"] == ["worker", "spark://10.251.3.1:7077"]
 
 

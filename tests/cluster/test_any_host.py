@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster import images, lifecycle, settings
+from cluster import engine, images, lifecycle, settings
 
 pytestmark = pytest.mark.cluster
 
@@ -170,7 +170,7 @@ class SecondHost:
 
 @pytest.fixture(scope="module")
 def second_host(tmp_path_factory):
-    problem = settings.engine_problem()
+    problem = engine.engine_problem()
     if problem:
         pytest.fail(f"cluster tests need Docker: {problem}")
     image = ensure_second_host_image()

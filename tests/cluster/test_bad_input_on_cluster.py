@@ -39,8 +39,8 @@ def runs(cluster, tmp_path_factory) -> dict[str, dict]:
         "default_corpus": ("wordcount", {}),
     }
     paths = submit.submit_all(
+        cluster.project,
         [(job, {**options, "out": str(where / name)}) for name, (job, options) in planned.items()],
-        env=cluster.env,
         echo=False,
     )
     return {name: json.loads(path.read_text()) for name, path in zip(planned, paths, strict=True)}
@@ -62,7 +62,7 @@ def test_an_out_that_is_a_file_is_refused_before_the_work_on_the_cluster(cluster
     taken = tmp_path / "taken"
     taken.write_text("not a directory")
     with pytest.raises(JobError, match=rf"^--out {taken}: is a file, not a directory$"):
-        submit.submit("gd", {"iterations": 3, "out": str(taken)}, env=cluster.env, echo=False)
+        submit.submit(cluster.project, "gd", {"iterations": 3, "out": str(taken)}, echo=False)
 
 
 def test_word_count_on_the_cluster_defaults_to_the_articles_corpus(runs):

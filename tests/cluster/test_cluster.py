@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -33,7 +34,7 @@ def raw_wordcount_submit(*spark_options: str) -> list[str]:
 
 
 def test_two_workers_are_registered_and_alive(cluster):
-    state = lifecycle.master_state(cluster.env)
+    state = lifecycle.master_state(cluster.project)
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert state["status"] == "ALIVE"
     assert len(alive) == 2, f"{state['workers']}\n{cluster.logs()}"
@@ -42,7 +43,7 @@ def test_two_workers_are_registered_and_alive(cluster):
 
 def test_published_ports_bind_to_loopback_only(cluster):
     for service, port in (("master", 8080), ("history", 18080)):
-        address = lifecycle.service_url(service, port, cluster.env)
+        address = lifecycle.service_url(cluster.project, service, port)
         assert address.startswith("http://127.0.0.1:"), address
 
 
@@ -51,12 +52,12 @@ def test_rest_submission_server_is_off(cluster):
         "import socket,sys\ns=socket.socket();s.settimeout(3)\n"
         "sys.exit(0 if s.connect_ex(('master',6066)) else 1)"
     )
-    done = lifecycle.exec_driver(["python", "-c", probe], env=cluster.env)
+    done = lifecycle.exec_driver(cluster.project, ["python", "-c", probe])
     assert done.returncode == 0, "something listens on the master's REST port 6066"
 
 
 def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
-    result = lifecycle.probe(env=cluster.env)
+    result = lifecycle.probe(cluster.project)
     assert result["mismatches"] == []
     assert len(result["nodes"]) == 2, result["nodes"]
     assert all(found == result["driver"] for found in result["nodes"].values())
@@ -65,7 +66,11 @@ def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
 def test_wordcount_on_the_cluster_equals_local(cluster, spark, tmp_path):
     started = time.perf_counter()
     path = submit.submit(
-        "wordcount", {"input": ["data/peter_piper.txt"], "top": 5}, out=tmp_path, env=cluster.env, echo=False
+        cluster.project,
+        "wordcount",
+        {"input": ["data/peter_piper.txt"], "top": 5},
+        out=tmp_path,
+        echo=False,
     )
     cluster_seconds = time.perf_counter() - started
     remote = json.loads(path.read_text())
@@ -82,8 +87,8 @@ def test_wordcount_on_the_cluster_equals_local(cluster, spark, tmp_path):
 def test_too_much_memory_fails_fast_with_what_to_do(cluster):
     started = time.perf_counter()
     done = lifecycle.exec_driver(
+        cluster.project,
         raw_wordcount_submit("--conf", "spark.executor.memory=8g"),
-        env=cluster.env,
         timeout=120,
     )
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
@@ -111,7 +116,7 @@ def test_too_much_memory_fails_fast_with_what_to_do(cluster):
 )
 def test_a_wrong_or_missing_secret_ends_a_submit_with_one_line(cluster, options, message):
     started = time.perf_counter()
-    done = lifecycle.exec_driver(raw_wordcount_submit(*options), env=cluster.env, timeout=120)
+    done = lifecycle.exec_driver(cluster.project, raw_wordcount_submit(*options), timeout=120)
     seconds = time.perf_counter() - started
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == message
@@ -119,23 +124,23 @@ def test_a_wrong_or_missing_secret_ends_a_submit_with_one_line(cluster, options,
 
 
 def test_a_cluster_that_is_down_is_reported_with_what_to_run(cluster):
-    env = {**cluster.env, "COMPOSE_PROJECT_NAME": "sparklab-test-not-started"}
+    project = replace(cluster.project, name="sparklab-test-not-started")
     with pytest.raises(JobError, match=r"the cluster is not running: run `./lab up`"):
-        submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=env, echo=False)
+        submit.submit(project, "wordcount", {"input": ["data/peter_piper.txt"]}, echo=False)
 
 
 def test_no_live_workers_fails_fast_with_what_to_run(cluster):
     """Last in this module: it stops the workers (and starts them again)."""
-    lifecycle.compose("stop", "worker", env=cluster.env)
+    cluster.project.run("stop", "worker")
     try:
         deadline = time.monotonic() + 90
-        while any(w["state"] == "ALIVE" for w in lifecycle.master_state(cluster.env)["workers"]):
+        while any(w["state"] == "ALIVE" for w in lifecycle.master_state(cluster.project)["workers"]):
             assert time.monotonic() < deadline, "the master still lists live workers after 90 s"
             time.sleep(1)
         started = time.perf_counter()
         done = lifecycle.exec_driver(
+            cluster.project,
             raw_wordcount_submit(),
-            env=cluster.env,
             timeout=120,
         )
         seconds = time.perf_counter() - started
@@ -147,6 +152,6 @@ def test_no_live_workers_fails_fast_with_what_to_run(cluster):
         assert seconds < 30, f"took {seconds:.0f} s"
         partly = r"the cluster is only partly running \(.*; no worker\): run `./lab up`"
         with pytest.raises(JobError, match=partly):
-            submit.submit("wordcount", {"input": ["data/peter_piper.txt"]}, env=cluster.env, echo=False)
+            submit.submit(cluster.project, "wordcount", {"input": ["data/peter_piper.txt"]}, echo=False)
     finally:
-        lifecycle.resize(cluster.workers, env=cluster.env)
+        lifecycle.resize(cluster.project, cluster.workers)

@@ -15,11 +15,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from cluster import comparison, connect, lifecycle, settings, submit
+from cluster.project import ComposeProject
 from jobs.dataframe import mllib
 from jobs.errors import JobError
 from jobs.report.equality import difference
@@ -57,9 +59,9 @@ def client(url: str, token: str | None, timeout: float = 120) -> subprocess.Comp
 
 
 def test_the_url_is_loopback_with_the_token(cluster):
-    host, port = connect.connect_address(cluster.env)
+    host, port = connect.connect_address(cluster.project)
     assert host == "127.0.0.1"
-    url = connect.connect_url(cluster.env)
+    url = connect.connect_url(cluster.project)
     assert url == f"sc://localhost:{port}/;token={settings.CONNECT_TOKEN_FILE.read_text().strip()}"
 
 
@@ -71,7 +73,7 @@ def test_the_url_is_loopback_with_the_token(cluster):
 def test_a_client_without_the_token_is_refused(cluster, token, refused):
     if token == "the token":
         token = connect.token()
-    done = client(connect.base_url(cluster.env), token)
+    done = client(connect.base_url(cluster.project), token)
     if refused:
         assert done.returncode == 2, done.stdout + done.stderr[-3000:]
         assert "refused this client's token" in done.stderr
@@ -85,7 +87,7 @@ def test_wordcount_over_connect_equals_the_rdd_word_count(cluster, spark, tmp_pa
     """As `./lab compare` runs it: Spark's numbers are the server's, for this client's session."""
     text = settings.ROOT / "data" / "peter_piper.txt"
     options = {"input": [str(text)], "top": 5, "lower": True}
-    remote, _, _ = comparison.run_connect("wordcount", tmp_path, options, env=cluster.env)
+    remote, _, _ = comparison.run_connect(cluster.project, "wordcount", tmp_path, options)
     metrics = remote["metrics"]
     assert "error" not in metrics, metrics
     # One job: words counted on each side of a shuffle (AQE may add a stage, never a job).
@@ -104,7 +106,10 @@ def test_mllib_over_connect_equals_numpy_and_the_local_run(cluster, spark, wine_
     """Fits on the cluster's executors, driven through the server; equal to
     the same job in a classic local session, as `./lab compare` checks it."""
     remote, _, _ = comparison.run_connect(
-        "mllib", tmp_path, {"data": wine_csv, "folds": FOLDS}, env=cluster.env
+        cluster.project,
+        "mllib",
+        tmp_path,
+        {"data": wine_csv, "folds": FOLDS},
     )
     local = mllib.to_json(mllib.run(spark, wine_csv, folds=FOLDS), mllib.DEFAULT_SPLIT)
     assert difference("mllib", local, remote) is None
@@ -120,21 +125,21 @@ def test_mllib_over_connect_equals_numpy_and_the_local_run(cluster, spark, wine_
 
 def test_an_rdd_job_over_connect_says_what_to_run_instead(cluster):
     with pytest.raises(JobError, match=r"gd is an RDD job and Spark Connect has no RDDs"):
-        connect.job_command("gd", {}, env=cluster.env)
+        connect.job_command(cluster.project, "gd", {})
 
 
 def test_a_server_that_is_not_up_is_reported_with_what_to_run(cluster):
-    env = {**cluster.env, "COMPOSE_PROJECT_NAME": "sparklab-test-not-started"}
+    project = replace(cluster.project, name="sparklab-test-not-started")
     with pytest.raises(
         JobError, match=r"^the Spark Connect server is not running: run `./lab up --connect`$"
     ):
-        connect.connect_url(env)
+        connect.connect_url(project)
 
 
 def test_bench_measures_a_connect_round_trip_beside_the_empty_job(cluster):
     """`./lab bench --on cluster`'s host side, on a bench.json of the driver's shape."""
     measured = {"timings": {"gd/empty_jobs": {"median": 0.5}}, "plan": {"iterations": 10}, "ratios": {}}
-    result = submit.with_connect_round_trip(measured, env=cluster.env)
+    result = submit.with_connect_round_trip(cluster.project, measured)
     trip = result["connect_round_trip"]
     assert trip["queries"] == 15
     assert 0 < trip["show_databases_seconds"] < 60, trip
@@ -142,11 +147,11 @@ def test_bench_measures_a_connect_round_trip_beside_the_empty_job(cluster):
     assert result["ratios"]["connect_query_vs_empty_job"] == trip["range_collect_seconds"] / 0.05
 
 
-def _server_api(env: dict[str, str]) -> str:
+def _server_api(project: ComposeProject) -> str:
     """The Connect server application's REST API, through the master UI's proxy."""
-    apps = lifecycle.master_state(env)["activeapps"]
+    apps = lifecycle.master_state(project)["activeapps"]
     app = next(a["id"] for a in apps if a["name"] == "Spark Connect server")
-    return f"{lifecycle.master_ui(env)}/proxy/{app}/api/v1/applications/{app}"
+    return f"{lifecycle.master_ui(project)}/proxy/{app}/api/v1/applications/{app}"
 
 
 def _jobs_ended(api: str) -> int:
@@ -154,13 +159,13 @@ def _jobs_ended(api: str) -> int:
         return len(json.load(response))
 
 
-def _worker_with_the_servers_executor(api: str, env: dict[str, str]) -> str:
+def _worker_with_the_servers_executor(api: str, project: ComposeProject) -> str:
     """The worker container under the Connect server's active executor: the
     executor's host, as the server's REST API names it, is one of the
     worker's names or addresses on the cluster network."""
     with urllib.request.urlopen(f"{api}/executors", timeout=30) as response:
         hosts = {e["hostPort"].rsplit(":", 1)[0] for e in json.load(response) if e["id"] != "driver"}
-    for container in lifecycle.compose("ps", "-q", "worker", env=env, capture=True).stdout.split():
+    for container in project.run("ps", "-q", "worker", capture=True).stdout.split():
         inspect = subprocess.run(["docker", "inspect", container], capture_output=True, text=True, check=True)
         found = json.loads(inspect.stdout)[0]
         names = {found["Config"]["Hostname"], found["Id"][:12]}
@@ -181,15 +186,17 @@ def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_cs
     many more to come: l-bfgs is a job per iteration), the worker under that
     executor is killed. The server gets an executor on the other worker,
     recomputes what was lost from its lineage, and the answers are the references'."""
-    api = _server_api(cluster.env)
+    api = _server_api(cluster.project)
     before = _jobs_ended(api)
     command = connect.job_command(
-        "mllib", {"data": wine_csv, "folds": FOLDS, "out": str(tmp_path), "quiet": True}, env=cluster.env
+        cluster.project,
+        "mllib",
+        {"data": wine_csv, "folds": FOLDS, "out": str(tmp_path), "quiet": True},
     )
     child = subprocess.Popen(
         command,
         cwd=settings.ROOT,
-        env=connect.client_env(cluster.env),
+        env=connect.client_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -199,7 +206,7 @@ def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_cs
         deadline = time.monotonic() + 120
         while killed is None and child.poll() is None and time.monotonic() < deadline:
             if _jobs_ended(api) >= before + 12:
-                killed = _worker_with_the_servers_executor(api, cluster.env)
+                killed = _worker_with_the_servers_executor(api, cluster.project)
                 subprocess.run(
                     ["docker", "kill", "--signal", "KILL", killed], check=True, capture_output=True
                 )
@@ -210,7 +217,7 @@ def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_cs
         if child.poll() is None:
             child.kill()
             child.wait()
-        lifecycle.resize(cluster.workers, env=cluster.env)
+        lifecycle.resize(cluster.project, cluster.workers)
     assert killed, "the job ended before a worker could be killed"
     assert child.returncode == 0, stderr[-3000:] + "\n" + cluster.logs()
     remote = json.loads((tmp_path / "mllib.json").read_text())

@@ -29,15 +29,15 @@ def pages(cluster, tmp_path_factory):
     # of the first run, which shares one application: its killed worker comes
     # back (resize) before data-size needs every worker again.
     first = [name for name in EXPERIMENTS if name != "data-size"]
-    on_line, killed = submit.kill_a_worker_on(worker_loss.KILL_CUE, cluster.env)
+    on_line, killed = submit.kill_a_worker_on(cluster.project, worker_loss.KILL_CUE)
     try:
-        paths = submit.experiments(first, ["--smallest"], new_run_id(), out, env=cluster.env, on_line=on_line)
+        paths = submit.experiments(cluster.project, first, ["--smallest"], new_run_id(), out, on_line=on_line)
     finally:
-        lifecycle.resize(cluster.workers, env=cluster.env)  # the worker worker-loss killed
+        lifecycle.resize(cluster.project, cluster.workers)  # the worker worker-loss killed
     assert killed, "worker-loss never gave its cue"
-    paths += submit.experiments(["data-size"], ["--smallest"], new_run_id(), out, env=cluster.env)
+    paths += submit.experiments(cluster.project, ["data-size"], ["--smallest"], new_run_id(), out)
     names = [*first, "data-size"]
-    history = lifecycle.service_url("history", 18080, cluster.env)
+    history = lifecycle.service_url(cluster.project, "history", 18080)
     made = {}
     for name, path in zip(names, paths, strict=True):
         result = json.loads(path.read_text())

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from cluster import lifecycle
 from cluster.inputs import CONTAINER_CODE, CONTAINER_INPUTS
 from cluster.settings import MASTER_URL, ROOT
 
@@ -49,7 +48,7 @@ def said(done: subprocess.CompletedProcess) -> str:
 
 
 def in_driver(cluster, *command: str) -> str:
-    done = lifecycle.compose("exec", "-T", "-u", "root", "driver", *command, env=cluster.env, capture=True)
+    done = cluster.project.run("exec", "-T", "-u", "root", "driver", *command, capture=True)
     return done.stdout
 
 
@@ -157,12 +156,12 @@ def test_a_driver_stopped_during_the_run_is_named(cluster, tmp_path):
     script = process.stdout.readline().decode().strip()
     try:
         assert script.startswith(f"{CONTAINER_CODE}/"), process.stderr.read().decode()
-        lifecycle.compose("stop", "driver", env=cluster.env, capture=True)  # as `./lab down` does
+        cluster.project.run("stop", "driver", capture=True)  # as `./lab down` does
         _, stderr = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-        lifecycle.compose("up", "-d", "--wait", "--no-recreate", "driver", env=cluster.env, capture=True)
+        cluster.project.run("up", "-d", "--wait", "--no-recreate", "driver", capture=True)
         # `./lab down` removes the container; a stopped one keeps its /tmp: clean up after us.
         if script.startswith(f"{CONTAINER_CODE}/"):
             in_driver(cluster, "rm", "-rf", str(Path(script).parent))

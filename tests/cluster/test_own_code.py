@@ -28,7 +28,7 @@ def test_a_script_gives_the_same_output_on_the_cluster_and_on_local(cluster, tmp
     corpus = tmp_path / "corpus.txt"  # outside every mount: copied in for the run
     corpus.write_text("Spark spark SPARK lab\nlab\n")
     args = ["--input", "corpus.txt", "hello world"]
-    code, out = scripts.run_on_cluster(SCRIPT, args, cwd=tmp_path, env=cluster.env)
+    code, out = scripts.run_on_cluster(cluster.project, SCRIPT, args, cwd=tmp_path)
     on_cluster = capsys.readouterr().out.splitlines()
     assert code == 0, f"{on_cluster}\n{cluster.logs()}"
     code, local_out = scripts.run_local(SCRIPT, args, master="local[2]", cwd=tmp_path)
@@ -40,15 +40,15 @@ def test_a_script_gives_the_same_output_on_the_cluster_and_on_local(cluster, tmp
         'counts {"lab": 2, "spark": 3}',
     ]
     assert (out / "counts.json").read_text() == (local_out / "counts.json").read_text()
-    left = lifecycle.exec_driver(["ls", "-A", "/sparklab/inputs", "/tmp/sparklab-code"], env=cluster.env)
+    left = lifecycle.exec_driver(cluster.project, ["ls", "-A", "/sparklab/inputs", "/tmp/sparklab-code"])
     assert left.stdout.split() == ["/sparklab/inputs:", "/tmp/sparklab-code:"], left.stdout  # removed after
 
 
 def test_a_failing_script_on_the_cluster_gives_its_exit_code_and_traceback(cluster, capsys):
-    code, _ = scripts.run_on_cluster(SCRIPT, ["--exit", "3"], env=cluster.env)
+    code, _ = scripts.run_on_cluster(cluster.project, SCRIPT, ["--exit", "3"])
     assert code == 3
     capsys.readouterr()
-    code, out = scripts.run_on_cluster(SCRIPT, ["--divide-by-zero"], env=cluster.env)
+    code, out = scripts.run_on_cluster(cluster.project, SCRIPT, ["--divide-by-zero"])
     captured = capsys.readouterr()
     assert (code, out) == (1, None)
     assert captured.out.strip().splitlines()[-1] == "ZeroDivisionError: division by zero"
@@ -58,17 +58,17 @@ def test_a_failing_script_on_the_cluster_gives_its_exit_code_and_traceback(clust
 def test_a_job_reads_an_input_from_outside_the_mounts(cluster, tmp_path):
     corpus = tmp_path / "mine.txt"
     corpus.write_text("to be or not to be\n")
-    path = submit.submit("wordcount", {"input": [str(corpus)]}, out=tmp_path, env=cluster.env, echo=False)
+    path = submit.submit(cluster.project, "wordcount", {"input": [str(corpus)]}, out=tmp_path, echo=False)
     assert json.loads(path.read_text())["counts"] == {"to": 2, "be": 2, "or": 1, "not": 1}
 
 
 @pytest.fixture(scope="module")
 def notebook(cluster):
     """The notebook service in the test project, on any free port; stopped afterwards."""
-    env = {**cluster.env, "SPARKLAB_NOTEBOOK_PORT": ""}
-    url = notebook_service.start(env)
-    yield env, url
-    notebook_service.stop(env)
+    project = cluster.project.with_variables(SPARKLAB_NOTEBOOK_PORT="")
+    url = notebook_service.start(project)
+    yield project, url
+    notebook_service.stop(project)
 
 
 def status(url: str, headers: dict | None = None) -> int:
@@ -111,15 +111,15 @@ def test_a_notebook_saved_in_jupyterlab_belongs_to_the_user_who_ran_lab(notebook
 
 
 def test_the_tour_on_the_cluster_gives_the_command_lines_numbers(notebook, spark, wine_csv):
-    env, _ = notebook
+    project, _ = notebook
     done = subprocess.run(
-        settings.compose_command(
+        project.command(
             "exec", "-T", "notebook", "python", "-", "/sparklab/notebooks/tour.ipynb", '{"ITERATIONS": 20}'
         ),
         stdin=RUNNER.open(),
         capture_output=True,
         text=True,
-        env=env,
+        env=project.environment(),
         cwd=settings.ROOT,
         timeout=900,
     )

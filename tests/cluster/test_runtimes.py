@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from cluster import lifecycle, settings, submit
+from cluster.project import ComposeProject
 from jobs.cv import cross_validate
 from jobs.data.table import load_table
 from jobs.gd import fit_gd
@@ -47,8 +48,8 @@ def cluster_results(cluster, tmp_path_factory):
         ("cv", {**CV, "partitions": 2}),
     ]
     started = time.perf_counter()
-    on_line = _note_class_archive_users(cluster.env)
-    paths = submit.submit_all(runs, out=out, env=cluster.env, echo=False, on_line=on_line)
+    on_line = _note_class_archive_users(cluster.project)
+    paths = submit.submit_all(cluster.project, runs, out=out, echo=False, on_line=on_line)
     results = {job: json.loads(path.read_text()) for (job, _), path in zip(runs, paths, strict=True)}
     seconds = ", ".join(f"{job} {result['seconds']:.2f} s" for job, result in results.items())
     whole = time.perf_counter() - started
@@ -68,12 +69,12 @@ done
 """
 
 
-def _note_class_archive_users(env: dict[str, str]):
+def _note_class_archive_users(project: ComposeProject):
     def on_line(line: str) -> None:
         if CLASS_ARCHIVE_USERS or not " ".join(line.split()).startswith("[gd] step 1/"):
             return
         for service in ("driver", "worker"):
-            ids = lifecycle.compose("ps", "-q", service, env=env, capture=True).stdout.split()
+            ids = project.run("ps", "-q", service, capture=True).stdout.split()
             for number, container in enumerate(ids, 1):
                 done = subprocess.run(
                     ["docker", "exec", container, "sh", "-c", JVMS_MAPPING_THE_ARCHIVE],
@@ -148,7 +149,7 @@ def test_one_cv_iteration_reads_the_cached_data_once(cluster_results):
 
 def test_history_server_lists_every_finished_application(cluster, cluster_results):
     wanted = {payload["app_id"] for payload in cluster_results.values()}
-    url = lifecycle.service_url("history", 18080, cluster.env) + "/api/v1/applications?status=completed"
+    url = lifecycle.service_url(cluster.project, "history", 18080) + "/api/v1/applications?status=completed"
     deadline = time.monotonic() + 60
     while True:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -159,13 +160,13 @@ def test_history_server_lists_every_finished_application(cluster, cluster_result
     assert wanted <= listed, f"missing from the history server: {wanted - listed}"
 
 
-def _kill_one_worker_at(step: int, env: dict[str, str]):
+def _kill_one_worker_at(step: int, project: ComposeProject):
     """A line handler that SIGKILLs one worker container when the job prints `step N/`."""
     killed = threading.Event()
 
     def on_line(line: str) -> None:
         if not killed.is_set() and f" step {step}/" in line.replace("  ", " "):
-            ids = lifecycle.compose("ps", "-q", "worker", env=env, capture=True).stdout.split()
+            ids = project.run("ps", "-q", "worker", capture=True).stdout.split()
             subprocess.run(["docker", "kill", "--signal", "KILL", ids[0]], check=True, capture_output=True)
             killed.set()
 
@@ -175,11 +176,11 @@ def _kill_one_worker_at(step: int, env: dict[str, str]):
 @pytest.mark.parametrize("job", ["gd", "cv"])
 def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, tmp_path):
     options = {**(GD if job == "gd" else CV), "partitions": 2, "iterations": 40}
-    on_line, killed = _kill_one_worker_at(5, cluster.env)
+    on_line, killed = _kill_one_worker_at(5, cluster.project)
     try:
-        path = submit.submit(job, options, out=tmp_path, env=cluster.env, echo=False, on_line=on_line)
+        path = submit.submit(cluster.project, job, options, out=tmp_path, echo=False, on_line=on_line)
     finally:
-        lifecycle.resize(cluster.workers, env=cluster.env)
+        lifecycle.resize(cluster.project, cluster.workers)
     assert killed.is_set(), "the job ended before a worker could be killed"
     payload = json.loads(path.read_text())
     metrics = payload["metrics"]
@@ -202,13 +203,13 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, 
 
 
 def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path):
-    before = {w["id"] for w in lifecycle.master_state(cluster.env)["workers"] if w["state"] == "ALIVE"}
-    lifecycle.compose("restart", "master", env=cluster.env)
+    before = {w["id"] for w in lifecycle.master_state(cluster.project)["workers"] if w["state"] == "ALIVE"}
+    cluster.project.run("restart", "master")
     deadline = time.monotonic() + 120
     alive: set[str] = set()
     while time.monotonic() < deadline:
         try:
-            state = lifecycle.master_state(cluster.env)
+            state = lifecycle.master_state(cluster.project)
             alive = {w["id"] for w in state["workers"] if w["state"] == "ALIVE"}
             if state["status"] == "ALIVE" and len(alive) >= cluster.workers:
                 break
@@ -218,14 +219,18 @@ def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path
     assert len(alive) >= cluster.workers, f"workers after the restart: {alive}\n{cluster.logs()}"
     assert before <= alive, "the recovered master should know the same workers (FILESYSTEM recovery)"
     path = submit.submit(
-        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, echo=False
+        cluster.project,
+        "wordcount",
+        {"input": ["data/peter_piper.txt"]},
+        out=tmp_path,
+        echo=False,
     )
     assert json.loads(path.read_text())["counts"]["peck"] == 5
 
 
 def scale(cluster, workers: int) -> None:
     """Resize the running cluster in place (the master is not recreated)."""
-    lifecycle.resize(workers, env=cluster.env)
+    lifecycle.resize(cluster.project, workers)
 
 
 def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, cluster_results, tmp_path):
@@ -234,7 +239,7 @@ def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, clust
     try:
         for workers in (1, 3):
             scale(cluster, workers)
-            path = submit.submit("gd", GD, out=tmp_path / str(workers), env=cluster.env, echo=False)
+            path = submit.submit(cluster.project, "gd", GD, out=tmp_path / str(workers), echo=False)
             payload = json.loads(path.read_text())
             timings[workers] = payload["seconds"]
             assert payload["metrics"]["executors"] == workers, payload["metrics"]
@@ -255,8 +260,11 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
 
     def on_line(line: str) -> None:
         if not killed.is_set() and " step 2000/" in " ".join(line.split()):
-            for container in lifecycle.compose(
-                "ps", "-q", "worker", env=cluster.env, capture=True
+            for container in cluster.project.run(
+                "ps",
+                "-q",
+                "worker",
+                capture=True,
             ).stdout.split():
                 subprocess.run(
                     ["docker", "exec", container, "pkill", "-9", "-f", r"pyspark\.daemon"],
@@ -265,10 +273,10 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
             killed.set()
 
     path = submit.submit(
+        cluster.project,
         "gd",
         {"iterations": iterations, "partitions": 2, "one_job": True},
         out=tmp_path,
-        env=cluster.env,
         echo=False,
         on_line=on_line,
     )
@@ -297,7 +305,7 @@ def test_bench_runs_on_the_cluster_and_the_host_draws_its_report(cluster, tmp_pa
     """`./lab bench --on cluster` at a toy size: every variant checked equal in
     the driver container, against the two workers; the report lands whole."""
     out = tmp_path / "bench"
-    report = submit.bench(["--tiny", "--no-mllib"], out, env=cluster.env)
+    report = submit.bench(cluster.project, ["--tiny", "--no-mllib"], out)
     result = json.loads((out / "bench.json").read_text())
     assert result["machine"]["master"] == settings.MASTER_URL
     assert result["machine"]["executors"] == cluster.workers

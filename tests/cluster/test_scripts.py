@@ -11,8 +11,8 @@ import zipfile
 import pytest
 from invoke import Context
 
-import tasks
-from cluster import inputs, scripts
+from cluster import inputs, scripts, task_parser
+from cluster.project import ComposeProject
 from cluster.settings import ROOT, ClusterError
 from jobs.errors import JobError
 
@@ -81,7 +81,10 @@ def test_an_input_past_the_size_limit_is_refused_with_how_to_mount_it(tmp_path, 
     monkeypatch.setattr(inputs, "SIZE_LIMIT", 10)
     big = tmp_path / "big.txt"
     big.write_text("x" * 11)
-    with pytest.raises(ClusterError) as error, inputs.staged([str(big)], "run-1"):
+    with (
+        pytest.raises(ClusterError) as error,
+        inputs.staged(ComposeProject.of_checkout(), [str(big)], "run-1"),
+    ):
         pass
     assert str(error.value) == (
         f"{big}: more than the 1 GB that is copied to the cluster for one run; "
@@ -92,16 +95,18 @@ def test_an_input_past_the_size_limit_is_refused_with_how_to_mount_it(tmp_path, 
 def test_mounted_inputs_are_mapped_without_a_copy(monkeypatch):
     monkeypatch.delenv("SPARKLAB_WINE_CSV", raising=False)
     monkeypatch.delenv("SPARKLAB_DATA_DIR", raising=False)
-    with inputs.staged([str(ROOT / "data" / "peter_piper.txt")], "run-1") as paths:
+    with inputs.staged(
+        ComposeProject.of_checkout(), [str(ROOT / "data" / "peter_piper.txt")], "run-1"
+    ) as paths:
         assert paths == ["/sparklab/data/peter_piper.txt"]
 
 
 def test_the_words_after_the_dashes_keep_their_quoting(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["invoke", "submit", "x.py", "--", "hello world", "--n", "3"])
-    assert tasks._after_dashes(Context(remainder="hello world --n 3")) == ["hello world", "--n", "3"]
+    assert task_parser.after_dashes(Context(remainder="hello world --n 3")) == ["hello world", "--n", "3"]
     monkeypatch.setattr(sys, "argv", ["pytest"])
-    assert tasks._after_dashes(Context(remainder="'a b' c")) == ["a b", "c"]
-    assert tasks._after_dashes(Context()) == []
+    assert task_parser.after_dashes(Context(remainder="'a b' c")) == ["a b", "c"]
+    assert task_parser.after_dashes(Context()) == []
 
 
 def test_a_missing_script_ends_lab_submit_with_one_line_and_exit_2():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from cluster import settings
+from cluster.project import ComposeProject
 
 DOTENV = """\
 # SparkLab cluster settings
@@ -68,7 +69,7 @@ def test_a_setting_in_neither_place_is_empty(dotenv_file, monkeypatch):
 
 
 def test_compose_command_names_the_projects_compose_file():
-    command = settings.compose_command("exec", "-T", "driver", "true")
+    command = ComposeProject.of_checkout().command("exec", "-T", "driver", "true")
     assert command == [
         "docker",
         "compose",
@@ -85,7 +86,7 @@ def test_compose_command_names_the_projects_compose_file():
 def test_compose_env_sets_workers_project_and_the_data_dir(monkeypatch):
     monkeypatch.delenv("SPARKLAB_WINE_CSV", raising=False)
     monkeypatch.delenv("SPARKLAB_DATA_DIR", raising=False)
-    env = settings.compose_env(3, project="sparklab-test-x")
+    env = ComposeProject.of_checkout(3, name="sparklab-test-x").environment()
     assert env["SPARKLAB_WORKERS"] == "3"
     assert env["COMPOSE_PROJECT_NAME"] == "sparklab-test-x"
     assert env["SPARKLAB_DATA_DIR"] == str((settings.ROOT / "data").resolve())
@@ -98,13 +99,13 @@ def test_each_checkout_has_its_own_compose_project(monkeypatch, tmp_path):
     assert len(names) == 2, names  # same folder name, other paths
     assert all(re.fullmatch(r"sparklab-sparklab-[0-9a-f]{6}", name) for name in names), names
     assert settings.checkout_project(tmp_path / "My Lab!").startswith("sparklab-my-lab-")
-    assert settings.compose_env()["COMPOSE_PROJECT_NAME"] == settings.checkout_project()
+    assert ComposeProject.of_checkout().environment()["COMPOSE_PROJECT_NAME"] == settings.checkout_project()
     monkeypatch.setenv("COMPOSE_PROJECT_NAME", "mine")
-    assert settings.compose_env()["COMPOSE_PROJECT_NAME"] == "mine"
+    assert ComposeProject.of_checkout().environment()["COMPOSE_PROJECT_NAME"] == "mine"
 
 
 def test_compose_runs_as_the_user_who_ran_lab(monkeypatch):
     monkeypatch.delenv("SPARKLAB_UID", raising=False)
     monkeypatch.delenv("SPARKLAB_GID", raising=False)
-    env = settings.compose_env()
+    env = ComposeProject.of_checkout().environment()
     assert (env["SPARKLAB_UID"], env["SPARKLAB_GID"]) == (str(os.getuid()), str(os.getgid()))

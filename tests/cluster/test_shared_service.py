@@ -23,13 +23,14 @@ from jobs.gd import fit_gd
 pytestmark = pytest.mark.cluster
 
 
-def sparklab_apps(env) -> list[dict]:
-    return [a for a in lifecycle.master_state(env).get("activeapps", []) if a["name"].startswith("sparklab-")]
+def sparklab_apps(project) -> list[dict]:
+    apps = lifecycle.master_state(project).get("activeapps", [])
+    return [a for a in apps if a["name"].startswith("sparklab-")]
 
 
-def wait_until_no_sparklab_app(env, seconds: float = 30) -> None:
+def wait_until_no_sparklab_app(project, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
-    while (apps := sparklab_apps(env)) and time.monotonic() < deadline:
+    while (apps := sparklab_apps(project)) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not apps, f"still running on the master after {seconds:.0f} s: {apps}"
 
@@ -79,7 +80,7 @@ def test_an_interrupted_job_ends_on_the_cluster_too(cluster, tmp_path, signum, t
     reader.start()
     try:
         assert started.wait(180), "the job printed no third step:\n" + "\n".join(lines[-20:])
-        assert sparklab_apps(cluster.env), "the job is not listed on the master"
+        assert sparklab_apps(cluster.project), "the job is not listed on the master"
         if to_group:
             os.killpg(process.pid, signum)
         else:
@@ -91,11 +92,15 @@ def test_an_interrupted_job_ends_on_the_cluster_too(cluster, tmp_path, signum, t
     reader.join(10)
     assert lines[-1] == "gd: interrupted; no result written", "\n".join(lines[-20:])
     assert sum("interrupted" in line for line in lines) == 1, "\n".join(lines[-20:])
-    wait_until_no_sparklab_app(cluster.env)
+    wait_until_no_sparklab_app(cluster.project)
     # The slots are free again: the next job runs at once, with no wait.
     said: list[str] = []
     path = submit.submit(
-        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, on_line=said.append
+        cluster.project,
+        "wordcount",
+        {"input": ["data/peter_piper.txt"]},
+        out=tmp_path,
+        on_line=said.append,
     )
     assert json.loads(path.read_text())["counts"]["peck"] == 5
     assert not [line for line in said if "waiting for a free task slot" in line], said
@@ -108,7 +113,11 @@ def test_two_jobs_at_once_both_run_and_give_the_result_of_a_run_alone(cluster, l
     def run(name: str) -> None:
         try:
             path = submit.submit(
-                "gd", {"iterations": 10, "partitions": 2}, out=tmp_path / name, env=cluster.env, echo=False
+                cluster.project,
+                "gd",
+                {"iterations": 10, "partitions": 2},
+                out=tmp_path / name,
+                echo=False,
             )
             results[name] = json.loads(path.read_text())
         except BaseException as error:
@@ -133,10 +142,10 @@ def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd
     def job() -> None:
         try:
             path = submit.submit(
+                cluster.project,
                 "gd",
                 {"iterations": 150, "partitions": 2},
                 out=tmp_path,
-                env=cluster.env,
                 echo=False,
                 on_line=lambda line: " step 5/" in " ".join(line.split()) and started.set(),
             )
@@ -148,21 +157,25 @@ def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd
     thread.start()
     try:
         assert started.wait(180), "the job did not start"
-        master_before = lifecycle.compose("ps", "-q", "master", env=cluster.env, capture=True).stdout
-        lifecycle.up(cluster.workers + 1, env=dict(cluster.env))  # raises on any failure
-        master_after = lifecycle.compose("ps", "-q", "master", env=cluster.env, capture=True).stdout
+        master_before = cluster.project.run("ps", "-q", "master", capture=True).stdout
+        lifecycle.up(cluster.project, cluster.workers + 1)  # raises on any failure
+        master_after = cluster.project.run("ps", "-q", "master", capture=True).stdout
         assert master_before == master_after, "the master was recreated"
         thread.join(600)
     finally:
-        lifecycle.resize(cluster.workers, env=cluster.env)
+        lifecycle.resize(cluster.project, cluster.workers)
     assert "error" not in outcome, outcome.get("error")
     assert_same_fit(outcome["payload"], local_gd[150])
 
 
 def test_a_killed_driver_container_comes_back_for_the_next_job(cluster, tmp_path):
-    ids = lifecycle.compose("ps", "-q", "driver", env=cluster.env, capture=True).stdout.split()
+    ids = cluster.project.run("ps", "-q", "driver", capture=True).stdout.split()
     subprocess.run(["docker", "kill", *ids], check=True, capture_output=True)
     path = submit.submit(
-        "wordcount", {"input": ["data/peter_piper.txt"]}, out=tmp_path, env=cluster.env, echo=False
+        cluster.project,
+        "wordcount",
+        {"input": ["data/peter_piper.txt"]},
+        out=tmp_path,
+        echo=False,
     )
     assert json.loads(path.read_text())["counts"]["peck"] == 5

@@ -1,9 +1,9 @@
-"""cluster.submit.container_path: which host files the containers see, and where (no Docker)."""
+"""cluster.inputs.container_path: which host files the containers see, and where (no Docker)."""
 
 import pytest
 
+from cluster.inputs import container_path
 from cluster.settings import ROOT, ClusterError
-from cluster.submit import container_path
 
 
 @pytest.fixture(autouse=True)

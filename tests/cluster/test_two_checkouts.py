@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from cluster import images, lifecycle, settings
+from cluster import images, lifecycle
+from cluster.project import ComposeProject
 from cluster.settings import ClusterError
 
 pytestmark = pytest.mark.cluster
@@ -41,10 +42,10 @@ def other_checkouts_master(cluster, tmp_path):
 def test_up_refuses_a_port_another_checkouts_cluster_holds_naming_its_folder(other_checkouts_master):
     folder, port = other_checkouts_master
     project = f"sparklab-test-mine-{uuid.uuid4().hex[:8]}"
-    env = settings.compose_env(1, project=project) | {"SPARKLAB_MASTER_UI_PORT": port}
+    mine = ComposeProject.of_checkout(1, name=project).with_variables(SPARKLAB_MASTER_UI_PORT=port)
 
     with pytest.raises(ClusterError) as refused:
-        lifecycle.up(1, env=env)
+        lifecycle.up(mine, 1)
 
     said = str(refused.value)
     assert "\n" not in said
@@ -62,7 +63,7 @@ def test_up_refuses_a_port_another_checkouts_cluster_holds_naming_its_folder(oth
 
 def test_a_compose_failure_says_composes_own_reason(cluster):
     with pytest.raises(ClusterError) as failed:
-        lifecycle.compose("up", "-d", "no-such-service", env=cluster.env)
+        cluster.project.run("up", "-d", "no-such-service")
     said = str(failed.value)
     assert said.startswith("`docker compose up -d no-such-service` failed (exit ")
     assert "no such service: no-such-service" in said, said

@@ -37,9 +37,9 @@ def table_rows(dom: str, table_id: str) -> list[list[str]]:
 
 
 def test_the_master_lists_every_worker_and_each_link_opens_its_page(chromium, cluster):
-    ui = lifecycle.master_ui(cluster.env)
+    ui = lifecycle.master_ui(cluster.project)
     dom = browser.rendered_dom(ui + "/")
-    alive = [w for w in lifecycle.master_state(cluster.env)["workers"] if w["state"] == "ALIVE"]
+    alive = [w for w in lifecycle.master_state(cluster.project)["workers"] if w["state"] == "ALIVE"]
     links = dict(re.findall(r'href="(/proxy/(worker-[^"/]+))/?"', dom)[::-1])
     for worker in alive:
         href = next((link for link, wid in links.items() if wid == worker["id"]), None)
@@ -56,9 +56,9 @@ def test_a_running_application_and_its_executors_open_through_the_proxy(chromium
     def long_job() -> None:
         try:
             submit.submit(
+                cluster.project,
                 "gd",
                 {"iterations": 100000, "partitions": 2},
-                env=cluster.env,
                 echo=False,
                 on_line=lambda line: " step 2/" in " ".join(line.split()) and started.set(),
             )
@@ -69,18 +69,17 @@ def test_a_running_application_and_its_executors_open_through_the_proxy(chromium
     thread.start()
     try:
         assert started.wait(180), "the job did not start"
-        (app,) = [
-            a["id"] for a in lifecycle.master_state(cluster.env)["activeapps"] if "sparklab-gd" in a["name"]
-        ]
-        ui = lifecycle.master_ui(cluster.env)
+        apps = lifecycle.master_state(cluster.project)["activeapps"]
+        (app,) = [a["id"] for a in apps if "sparklab-gd" in a["name"]]
+        ui = lifecycle.master_ui(cluster.project)
         dom = browser.rendered_dom(f"{ui}/proxy/{app}/executors/", wait_ms=15000)
         ids = sorted(row[0] for row in table_rows(dom, "active-executors-table"))
         assert ids == sorted([*map(str, range(cluster.workers)), "driver"]), ids
         browser.screenshot(f"{ui}/proxy/{app}/executors/", SHOTS / "executors.png", wait_ms=15000)
     finally:
-        submit.stop_applications([], every=True, env=cluster.env)
+        submit.stop_applications(cluster.project, [], every=True)
         thread.join(120)
-    history = lifecycle.service_url("history", 18080, cluster.env)
+    history = lifecycle.service_url(cluster.project, "history", 18080)
     deadline = time.monotonic() + 60
     while app not in browser.rendered_dom(history + "/", wait_ms=10000):
         assert time.monotonic() < deadline, "the history server does not list the application"
