@@ -74,11 +74,8 @@ def _usage_of_python_m_jobs() -> str:
     return parser.format_usage().strip()
 
 
-def write_reference(collection: Collection | None = None, groups=None) -> Path:
-    if collection is None or groups is None:
-        import tasks
-
-        collection, groups = tasks.ns, tasks.GROUPS
+def write_reference(collection: Collection, groups) -> Path:
+    """docs/reference/cli.md from `collection` (tasks.ns) in the order of `groups` (tasks.GROUPS)."""
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
     REFERENCE.write_text(render(collection, groups))
     return REFERENCE.relative_to(ROOT)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jobs import gd
 from jobs.data.paths import expand_inputs, wine_csv
+from jobs.data.table import read_header
 from jobs.errors import JobError
 from jobs.report.files import new_run_id
 from jobs.runtime.connect import is_connect_url, localhost_instead, token_over_tls
@@ -67,7 +68,6 @@ def check_arguments(args: argparse.Namespace) -> None:
         check_out_dir(Path(args.out))
         return
     args.data = wine_csv(args.data)
-    from jobs.data.table import read_header
 
     read_header(args.data)
     check_out_dir(Path(args.out))

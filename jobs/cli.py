@@ -22,9 +22,13 @@ from typing import Any
 
 from jobs import cv, gd, wordcount
 from jobs.checks import check_arguments, replaced_result
+from jobs.data.table import Split, load_table
+from jobs.dataframe import mllib
+from jobs.dataframe import wordcount as dataframe_wordcount
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.options import THEN, build_parser, split_runs
 from jobs.report.files import write_json_atomic
+from jobs.runtime import metrics
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
 from jobs.runtime.session import build_session
 
@@ -46,8 +50,6 @@ def progress_printer(job: str, iterations: int, quiet: bool) -> gd.OnStep | None
 
 
 def _load(spark, args):
-    from jobs.data.table import Split, load_table
-
     spark.sparkContext.setJobGroup("load", "read, check and split the data")
     split = Split(test_fraction=args.test_fraction, seed=args.seed, standardize=not args.no_standardize)
     data = load_table(
@@ -86,8 +88,6 @@ def run_wordcount(spark, args) -> dict[str, Any]:
     tokenizer = wordcount.Tokenizer(lower=args.lower, strip_punct=args.strip_punct)
     options = {"lower": args.lower, "strip_punct": args.strip_punct}
     if is_connect_session(spark):  # no RDDs over Spark Connect: the DataFrame version
-        from jobs.dataframe import wordcount as dataframe_wordcount
-
         result = dataframe_wordcount.run(
             spark, args.input, top=args.top, tokenizer=tokenizer, partitions=args.partitions
         )
@@ -105,9 +105,6 @@ def run_wordcount(spark, args) -> dict[str, Any]:
 
 
 def run_mllib(spark, args) -> dict[str, Any]:
-    from jobs.data.table import Split
-    from jobs.dataframe import mllib
-
     split = Split(test_fraction=args.test_fraction, seed=args.seed)
     result = mllib.run(
         spark, args.data, split=split, folds=args.folds, max_iter=args.max_iter, partitions=args.partitions
@@ -281,7 +278,6 @@ def execute_all(
 
 def last_job_id(spark) -> int:
     """The newest Spark job id so far in the application (-1: none yet)."""
-    from jobs.runtime import metrics
 
     try:
         return metrics.last_job_id(spark.sparkContext)
@@ -299,7 +295,6 @@ def stop_session(spark) -> None:
 def spark_metrics(spark, after_job: int | None = None) -> dict[str, Any]:
     """Spark's own account of the run (its jobs after `after_job`); a failure
     to read it never fails the job."""
-    from jobs.runtime import metrics
 
     try:
         return metrics.collect(spark.sparkContext, after_job=after_job)

@@ -6,6 +6,7 @@ spark-submit jobs/__main__.py wordcount --input 'data/peter_piper.txt' --top 10
 from __future__ import annotations
 
 import string
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import add
@@ -77,7 +78,6 @@ def run(
 
 def counter_reference(texts: Iterable[str], tokenizer: Tokenizer) -> dict[str, int]:
     """The same counts without Spark, for checking (collections.Counter)."""
-    from collections import Counter
 
     counter: Counter[str] = Counter()
     for text in texts:

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from jobs.bench.bench_report import write_bench_report
 from jobs.bench.plan import Plan, bound_lines
 from jobs.bench.suite import run_bench
 from jobs.data.paths import wine_csv
@@ -16,9 +17,6 @@ from jobs.runtime.session import build_session, master_from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Host only: the images carry no matplotlib (--json-only there).
-    from jobs.bench.bench_report import write_bench_report
-
     parser = argparse.ArgumentParser(prog="python -m jobs.bench", description=__doc__)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="fewer iterations and sizes: under 3 minutes")

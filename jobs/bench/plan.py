@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
+
+from jobs.runtime.standalone import executor_count, megabytes
 
 ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
 RTOL = 1e-9
@@ -115,7 +118,6 @@ def jvm_counters(sc) -> Callable[[], tuple[float, float]]:
 
 def block_holders(sc) -> tuple[int, int]:
     """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
-    from jobs.runtime.session import executor_count, megabytes
 
     conf = sc.getConf()
     if sc.master.startswith("local"):
@@ -130,8 +132,6 @@ def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int
 
 
 def machine(spark) -> dict:
-    import subprocess
-
     memory = "?"
     try:
         with open("/proc/meminfo") as handle:

@@ -13,7 +13,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +30,12 @@ from jobs.bench.plan import (
 from jobs.bench.scaling import check, numpy_gd, run_scaling
 from jobs.cv import cross_validate
 from jobs.data.rows import fold_ids
-from jobs.data.table import RegressionData, load_table
+from jobs.data.table import Block, RegressionData, load_table
 from jobs.errors import last_line
 from jobs.gd import baseline_weights, fit_gd
 from jobs.options import join_runs
+
+SEED = 7  # the folds' seed of every CV variant
 
 
 def _arrays(data: RegressionData):
@@ -81,9 +85,6 @@ def _mllib_cv(frame, folds: int, parallelism: int, solver: str):
 
 def _fold_data(data: RegressionData, folds: int, seed: int, j: int) -> RegressionData:
     """The train split restricted to model j's training rows; its validation rows as 'test'."""
-    from dataclasses import replace
-
-    from jobs.data.table import Block
 
     def restrict(b: Block) -> Block:
         fold = fold_ids(b.train_index, folds, seed)
@@ -97,15 +98,48 @@ def _fold_data(data: RegressionData, folds: int, seed: int, j: int) -> Regressio
     return replace(data, blocks=blocks, n_train=int(n), n_test=data.n_train - int(n))
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What every variant fits: the cached table, its arrays, the article's
+    records, the k folds' tables, MLlib's frame (None without MLlib)."""
+
+    data: RegressionData
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x, y, x_test, y_test
+    w0: np.ndarray
+    records: tuple[Any, Any]  # the article's train and test records
+    fold_sets: list[RegressionData]
+    frame: Any
+
+
 def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
     sc = spark.sparkContext
     say = (lambda text: print(f"bench: {text}", file=sys.stderr)) if echo else (lambda text: None)
     partitions = sc.defaultParallelism
-    data = load_table(spark, wine_csv, partitions=partitions)
-    it, lr, k, seed = plan.iterations, plan.lr, plan.folds, 7
-    w0 = baseline_weights(data)
+    work = check_the_variants_agree(spark, load_table(spark, wine_csv, partitions=partitions), plan, say)
+    measured = measure_variants(sc, work, plan, partitions, echo, say)
+    scaling, scaling_left_out = run_scaling(sc, plan, partitions, say)
+    ratios = _ratios(measured, scaling, plan.iterations)
+    cli, alone, encryption = measure_the_command_line(sc, wine_csv, plan, partitions, measured, ratios, say)
+    return {
+        "machine": machine(spark),
+        "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
+        "partitions": partitions,
+        "article": ARTICLE,
+        "timings": measured.summary(),
+        "scaling": scaling,
+        "scaling_left_out": scaling_left_out,
+        "ratios": ratios,
+        "cli_gd_timing": cli,
+        "cli_gd_timing_local": alone,
+        "encryption_cost": encryption,
+    }
 
-    # --- Every variant's answer, checked against SparkLab's before any time counts.
+
+def check_the_variants_agree(spark, data: RegressionData, plan: Plan, say) -> Workload:
+    """Every variant's answer, checked against SparkLab's before any time counts."""
+    sc = spark.sparkContext
+    it, lr, k, seed = plan.iterations, plan.lr, plan.folds, SEED
+    w0 = baseline_weights(data)
     say("checking that the variants agree")
     gd = fit_gd(sc, data, iterations=it, lr=lr)
     x, y, x_test, y_test = _arrays(data)
@@ -141,6 +175,14 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         # checked against the closed form instead (l-bfgs to its tolerance).
         check("MLlib normal", _mllib_fit(frame, "normal", it), exact, rtol=1e-6)
         check("MLlib l-bfgs", _mllib_fit(frame, "l-bfgs", it), exact, rtol=1e-3)
+    return Workload(data, (x, y, x_test, y_test), w0, (train_rec, test_rec), fold_sets, frame)
+
+
+def measure_variants(sc, work: Workload, plan: Plan, partitions: int, echo: bool, say) -> Measured:
+    """GD's and CV's variants, interleaved and repeated; the cached data released after."""
+    data, frame, fold_sets = work.data, work.frame, work.fold_sets
+    (x, y, x_test, y_test), w0, (train_rec, test_rec) = work.arrays, work.w0, work.records
+    it, lr, k, seed = plan.iterations, plan.lr, plan.folds, SEED
     empty = sc.parallelize(range(partitions), partitions).cache()
     empty.count()
 
@@ -186,9 +228,16 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         cached.unpersist()
     if frame is not None:
         frame.unpersist()
+    return measured
 
-    scaling, scaling_left_out = run_scaling(sc, plan, partitions, say)
-    ratios = _ratios(measured, scaling, it)
+
+def measure_the_command_line(
+    sc, wine_csv: str, plan: Plan, partitions: int, measured: Measured, ratios: dict, say
+) -> tuple[dict, dict | None, dict | None]:
+    """The command line's own gd job on this runtime (and, on a cluster, on
+    local[*] in the same container, and with encryption the other way round);
+    its ratios are added to `ratios`."""
+    it = plan.iterations
     on_cluster = sc.master.startswith("spark://")
     say(
         f"the command line's own gd job on this runtime, beside the benchmark's fit ({plan.repeats} runs"
@@ -211,19 +260,7 @@ def run_bench(spark, wine_csv: str, plan: Plan, *, echo: bool = True) -> dict:
         say("the same gd with the cluster's RPC and io encryption the other way round")
         encryption = encryption_cost(sc.master, cli_runs[-1], wine_csv, it, partitions)
         ratios |= encryption_ratios(encryption)
-    return {
-        "machine": machine(spark),
-        "plan": plan.__dict__ | {"sizes": list(plan.sizes)},
-        "partitions": partitions,
-        "article": ARTICLE,
-        "timings": measured.summary(),
-        "scaling": scaling,
-        "scaling_left_out": scaling_left_out,
-        "ratios": ratios,
-        "cli_gd_timing": cli,
-        "cli_gd_timing_local": alone,
-        "encryption_cost": encryption,
-    }
+    return cli, alone, encryption
 
 
 # What SPARKLAB_ENCRYPTION turns on in every daemon, executor and driver

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jobs.runtime.session import build_session
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -39,7 +41,6 @@ class Context:
         self, label: str, master: str | None = None, conf: Mapping[str, str] | None = None
     ) -> Iterator[SparkSession]:
         """A session on `master` (the context's by default) with `conf`: the open one when it matches."""
-        from jobs.runtime.session import build_session
 
         master = master or self.master
         key = (master, tuple(sorted((conf or {}).items())))

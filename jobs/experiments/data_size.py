@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from jobs.experiments.monitoring import percentile, select_group, summarize_tasks
+from jobs.data.synthetic import synthetic_data
+from jobs.data.table import load_table
+from jobs.experiments.monitoring import live_numbers, percentile, select_group, summarize_tasks
+from jobs.gd import fit_gd
 
 NAME = "data-size"
 QUESTION = (
@@ -54,10 +57,6 @@ def _session_args(runtime: str) -> dict:
 
 def measure(ctx) -> dict:
     """Spark part (driver): per runtime one application, the fit at every size."""
-    from jobs.data.synthetic import synthetic_data
-    from jobs.data.table import load_table
-    from jobs.experiments.monitoring import live_numbers
-    from jobs.gd import fit_gd
 
     plan = SMALLEST if ctx.smallest else FULL
     runs, numbers = [], {}
@@ -173,7 +172,7 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: seconds per iteration against rows, one line per runtime (log-log)."""
-    from jobs.report.charts import figure, save_png
+    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
 
     plt, fig, ax = figure(figsize=(7, 4.5))
     for runtime, label in RUNTIMES.items():

@@ -15,6 +15,8 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
+from jobs.runtime.metrics import wait_for_listeners
+
 # A stage's task list comes in pages; none of ours has more tasks than this.
 TASK_PAGE = 5000
 
@@ -180,7 +182,6 @@ def application_numbers(api: str, groups: list[str] | None = None) -> dict:
 
 def live_numbers(sc, groups: list[str] | None = None) -> dict:
     """`application_numbers` of the running application, once its listener bus is drained."""
-    from jobs.runtime.metrics import wait_for_listeners
 
     wait_for_listeners(sc)
     return {"app_id": sc.applicationId, **application_numbers(api_base(sc), groups)}

@@ -14,7 +14,11 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from jobs.experiments.monitoring import select_group, summarize_tasks
+from jobs.cv import cross_validate
+from jobs.data.rows import fold_ids
+from jobs.data.table import Block, load_table
+from jobs.experiments.monitoring import live_numbers, select_group, summarize_tasks
+from jobs.gd import fit_gd
 
 NAME = "one-pass-cv"
 QUESTION = (
@@ -38,8 +42,6 @@ SMALLEST = Plan(folds=(2, 3), iterations=2, partitions=2)
 
 def fold_block(block, folds: int, fold: int, seed: int = SEED):
     """A wine block for fold `fold`'s own fit: its training rows, its validation fold as the held-out part."""
-    from jobs.data.rows import fold_ids
-    from jobs.data.table import Block
 
     ids = fold_ids(block.train_index, folds, seed)
     train, val = ids != fold, ids == fold
@@ -54,10 +56,6 @@ def fold_block(block, folds: int, fold: int, seed: int = SEED):
 
 def measure(ctx) -> dict:
     """Spark part (driver): one fit, then per k the one pass and the k sequential fits."""
-    from jobs.cv import cross_validate
-    from jobs.data.table import load_table
-    from jobs.experiments.monitoring import live_numbers
-    from jobs.gd import fit_gd
 
     plan = SMALLEST if ctx.smallest else FULL
     runs, differences = [], []
@@ -179,7 +177,7 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: the cost of each way as a multiple of one fit, against k."""
-    from jobs.report.charts import figure, save_png
+    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
 
     rows = summary["rows"]
     ks = [row["k"] for row in rows]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from jobs.experiments.monitoring import percentile, select_group, summarize_tasks
+from jobs.data.synthetic import synthetic_data
+from jobs.experiments.monitoring import live_numbers, percentile, select_group, summarize_tasks
+from jobs.gd import fit_gd
 
 NAME = "partitions"
 QUESTION = (
@@ -31,9 +33,6 @@ SMALLEST = Plan(partitions=(1, 4), rows=2_000, iterations=2)
 
 def measure(ctx) -> dict:
     """Spark part (driver): one application, the fit once per partition count."""
-    from jobs.data.synthetic import synthetic_data
-    from jobs.experiments.monitoring import live_numbers
-    from jobs.gd import fit_gd
 
     plan = SMALLEST if ctx.smallest else FULL
     runs = []
@@ -129,7 +128,7 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: time per iteration and the per-task time distribution."""
-    from jobs.report.charts import figure, save_png
+    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
 
     rows = summary["rows"]
     plt, fig, (left, right) = figure(1, 2, figsize=(11, 4))

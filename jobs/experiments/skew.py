@@ -11,10 +11,11 @@ map task crosses the shuffle, so there is no hot task to begin with.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from operator import add
 
-from jobs.experiments.monitoring import select_group, summarize_tasks
+from jobs.experiments.monitoring import live_numbers, select_group, summarize_tasks
 
 NAME = "skew"
 QUESTION = (
@@ -62,7 +63,6 @@ def salted_pairs(index: int, words, salts: int):
 
 def count_pairs(pairs) -> list[tuple]:
     """One reduce task's counts of the pairs it received (runs on executors)."""
-    from collections import Counter
 
     counter: Counter = Counter()
     for key, one in pairs:
@@ -92,7 +92,6 @@ def count(words, variant: str, plan: Plan) -> dict[str, int]:
 
 def measure(ctx) -> dict:
     """Spark part (driver): the three counts in one application, the words cached first."""
-    from jobs.experiments.monitoring import live_numbers
 
     plan = SMALLEST if ctx.smallest else FULL
     with ctx.session("counts") as spark:
@@ -222,7 +221,7 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: each reduce task's time in the stage that receives the words, per variant."""
-    from jobs.report.charts import figure, save_png
+    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
 
     rows = summary["rows"]
     plt, fig, axes = figure(1, len(rows), figsize=(12, 3.8), sharey=True)

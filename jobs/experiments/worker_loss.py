@@ -18,7 +18,12 @@ import time
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 
-from jobs.experiments.monitoring import percentile, select_group
+from jobs.data.synthetic import FEATURES, synthetic_block
+from jobs.data.table import RegressionData
+from jobs.errors import JobError
+from jobs.experiments.monitoring import live_numbers, percentile, select_group
+from jobs.gd import fit_gd
+from jobs.runtime.standalone import executor_count
 from jobs.waiting import wait_until
 
 NAME = "worker-loss"
@@ -44,7 +49,6 @@ SMALLEST = Plan(rows=4_000, partitions=2, iterations=5, kill_at=2)
 
 def counted_block(part: int, plan: Plan, seed: int, builds):
     """A synthetic block, counting every time one is built (the first time and every recomputation)."""
-    from jobs.data.synthetic import synthetic_block
 
     builds.add(1)
     return synthetic_block(plan.rows, plan.partitions, part, seed)
@@ -52,7 +56,6 @@ def counted_block(part: int, plan: Plan, seed: int, builds):
 
 def _wait_for_loss(sc, before: int, deadline: float) -> int:
     """Executors alive once fewer than `before` are (or at the deadline)."""
-    from jobs.runtime.session import executor_count
 
     # Polling Spark's own count, bounded: not a guess at a delay.
     wait_until(lambda: executor_count(sc) < before, timeout=deadline - time.monotonic(), interval=0.2)
@@ -62,13 +65,6 @@ def _wait_for_loss(sc, before: int, deadline: float) -> int:
 def measure(ctx) -> dict:
     """Spark part (driver): cache, fit with the cue after `kill_at`, then the same fit undisturbed."""
     import numpy as np
-
-    from jobs.data.synthetic import FEATURES
-    from jobs.data.table import RegressionData
-    from jobs.errors import JobError
-    from jobs.experiments.monitoring import live_numbers
-    from jobs.gd import fit_gd
-    from jobs.runtime.session import executor_count
 
     plan = SMALLEST if ctx.smallest else FULL
     seed = 1
@@ -211,7 +207,7 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: seconds per iteration, the ones after the kill marked."""
-    from jobs.report.charts import figure, save_png
+    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
 
     rows = summary["rows"]
     kill_at = result["plan"]["kill_at"]

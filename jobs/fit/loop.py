@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from jobs.errors import JobError
+from jobs.fit.allreduce import AllReduceServer, run_task
 from jobs.fit.kernels import Partials
 
 if TYPE_CHECKING:
@@ -79,11 +81,6 @@ def iterate(
 
 
 def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:
-    from py4j.protocol import Py4JJavaError
-
-    from jobs.errors import JobError
-    from jobs.fit.allreduce import AllReduceServer, run_task
-
     partitions = blocks.getNumPartitions()
     slots = sc.defaultParallelism
     if slots < partitions:
@@ -106,7 +103,21 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
 
     host = sc.getConf().get("spark.driver.host")
     server = AllReduceServer(host, partitions, start, step)
-    token, address, shape = server.token, server.address, weights_shape
+    task = _barrier_task(kernel, server.address, server.token, weights_shape)
+    try:
+        _collect_with_retries(sc, blocks.barrier().mapPartitionsWithIndex(task), server)
+    finally:
+        server.close()
+    if server.error is not None:
+        raise server.error
+    if state.get("step") != iterations:
+        raise JobError(f"the one-job fit stopped after {state.get('step')} of {iterations} iterations")
+    return state["weights"]
+
+
+def _barrier_task(kernel, address, token, shape):
+    """The barrier stage's task (on the executors): its blocks held in the task,
+    each step's partial sums exchanged with the driver's all-reduce server."""
 
     def task(partition, items):
         from pyspark import BarrierTaskContext
@@ -120,34 +131,32 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
 
         yield run_task(address, token, partition, context.taskAttemptId(), partial)
 
-    # One stage, one job. Spark does not retry a failed barrier result stage
-    # (it aborts the job), so a lost task or executor is retried here: the
-    # job runs again, recomputing lost blocks from lineage, and the server
-    # starts the fit over with the new tasks. (A shuffle after the barrier
-    # stage would make Spark retry it, for a second stage in every fit.)
+    return task
+
+
+def _collect_with_retries(sc, barrier_job, server: AllReduceServer) -> None:
+    """Run the barrier job, again after a lost task or executor.
+
+    One stage, one job. Spark does not retry a failed barrier result stage
+    (it aborts the job), so a lost task or executor is retried here: the
+    job runs again, recomputing lost blocks from lineage, and the server
+    starts the fit over with the new tasks. (A shuffle after the barrier
+    stage would make Spark retry it, for a second stage in every fit.)
+    """
+    from py4j.protocol import Py4JJavaError
+
     attempts = int(sc.getConf().get("spark.stage.maxConsecutiveAttempts", "4"))
-    barrier_job = blocks.barrier().mapPartitionsWithIndex(task)
-    try:
-        for attempt in range(1, attempts + 1):
-            try:
-                barrier_job.collect()
-                break
-            except Py4JJavaError as error:
-                if server.error is not None:
-                    raise
-                reason = str(error.java_exception).splitlines()[0][:300]
-                if attempt == attempts:
-                    raise JobError(
-                        f"the one-job fit failed {attempts} times in a row "
-                        f"(spark.stage.maxConsecutiveAttempts); the last time: {reason}"
-                    ) from error
-                print(
-                    f"one-job fit: attempt {attempt} of {attempts} failed ({reason}); again", file=sys.stderr
-                )
-    finally:
-        server.close()
-    if server.error is not None:
-        raise server.error
-    if state.get("step") != iterations:
-        raise JobError(f"the one-job fit stopped after {state.get('step')} of {iterations} iterations")
-    return state["weights"]
+    for attempt in range(1, attempts + 1):
+        try:
+            barrier_job.collect()
+            return
+        except Py4JJavaError as error:
+            if server.error is not None:
+                raise
+            reason = str(error.java_exception).splitlines()[0][:300]
+            if attempt == attempts:
+                raise JobError(
+                    f"the one-job fit failed {attempts} times in a row "
+                    f"(spark.stage.maxConsecutiveAttempts); the last time: {reason}"
+                ) from error
+            print(f"one-job fit: attempt {attempt} of {attempts} failed ({reason}); again", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,6 @@ def figure(*args, **kwargs):
 
 def save_png(plt, fig, path: Path) -> Path:
     """Write the figure as a PNG atomically and close it."""
-    import io
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")

@@ -8,6 +8,7 @@ import json
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 # The headline numbers of a run, in the order the reports show them.
@@ -104,8 +105,6 @@ def summarize(api: str, keep: Callable[[dict], bool] | None = None) -> dict[str,
 
 
 def _duration(job: dict) -> float:
-    from datetime import datetime
-
     if "completionTime" not in job or "submissionTime" not in job:
         return 0.0
 

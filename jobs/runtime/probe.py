@@ -14,6 +14,10 @@ import sys
 import time
 from importlib.metadata import version
 
+from jobs.errors import JobError
+from jobs.runtime.session import build_session
+from jobs.runtime.standalone import alive_workers, executor_count, master_state, wait_for_executors
+
 PACKAGES = ("pyspark", "numpy", "pandas", "pyarrow")
 
 
@@ -38,8 +42,6 @@ def mismatches(driver: dict[str, str], nodes: dict[str, dict[str, str]]) -> list
 
 
 def probe(spark) -> dict:
-    from jobs.runtime.session import executor_count
-
     sc = spark.sparkContext
     tasks = 4 * max(sc.defaultParallelism, executor_count(sc), 1)
     nodes = dict(sc.parallelize(range(tasks), tasks).mapPartitions(_report).collect())
@@ -47,10 +49,6 @@ def probe(spark) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from jobs.errors import JobError
-    from jobs.runtime.session import build_session, executor_count
-    from jobs.runtime.standalone import alive_workers, master_state, wait_for_executors
-
     parser = argparse.ArgumentParser(prog="python -m jobs.runtime.probe")
     parser.add_argument("--master", default=None)
     args = parser.parse_args(argv)

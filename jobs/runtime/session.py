@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.errors import JobError, Terminated, one_line
+from jobs.runtime.standalone import check_resources, check_secret, check_standalone_master
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,13 +52,19 @@ DEFAULT_JVM_OPTIONS = (
 
 def local_jvm_options() -> str:
     """.env's options, and the venv's class archive when `./lab` has written it."""
-    from jobs.runtime.class_archive import HOST_ARCHIVE, archive_options
+    from jobs.runtime.class_archive import (  # lazy: host only, not on executors
+        HOST_ARCHIVE,
+        archive_options,
+    )
 
     return f"{os.environ.get(JVM_OPTIONS_ENV, DEFAULT_JVM_OPTIONS)} {archive_options(HOST_ARCHIVE)}".strip()
 
 
 def local_class_path() -> str | None:
-    from jobs.runtime.class_archive import HOST_ARCHIVE, archive_class_path
+    from jobs.runtime.class_archive import (  # lazy: host only, not on executors
+        HOST_ARCHIVE,
+        archive_class_path,
+    )
 
     return archive_class_path(HOST_ARCHIVE)
 
@@ -107,6 +114,49 @@ HOST_ONLY = (
 )
 
 
+def _local_settings() -> dict[str, str]:
+    """A local[*] driver's settings; its environment made to match."""
+    # Everything on this machine: bind the driver and its UI to loopback only.
+    settings = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+    # The web UI binds to all interfaces unless SPARK_LOCAL_IP says otherwise.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Local Python workers must run this very interpreter (the venv's),
+    # not whatever `python3` is first on PATH; SparkContext reads this
+    # variable, not a conf key.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Taken when this call starts the JVM (under spark-submit it runs already).
+    options = local_jvm_options()
+    if options:
+        settings["spark.driver.extraJavaOptions"] = options
+    class_path = local_class_path()
+    if class_path:  # the class archive's jars first, in its order (class_archive.py)
+        settings["spark.driver.extraClassPath"] = class_path
+    return settings
+
+
+def _started(master: str, app_name: str, settings: dict[str, str]) -> SparkSession:
+    """The session on `master` (a standalone master and the secret checked first), or one line why not."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    if master.startswith("spark://"):
+        from pyspark import SparkConf, SparkContext
+
+        check_standalone_master(master)
+        SparkContext._ensure_initialized()  # the JVM's view: spark-submit's --conf and defaults
+        defaults = dict(SparkConf().getAll())
+        check_secret({**defaults, **settings})
+    try:
+        return builder.getOrCreate()
+    except Exception as error:
+        if Terminated.received:  # the JVM went with the same SIGTERM: not a setup error
+            raise
+        # The JVM has printed its trace already; the last line says what failed.
+        raise JobError(f"Spark did not start on {master}: {one_line(error)}") from None
+
+
 def executor_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
     """The package's modules that executors need, as paths relative to its parent."""
     modules = []
@@ -144,52 +194,14 @@ def build_session(
 
     `conf` wins over the defaults. The caller stops the session.
     """
-    from pyspark.sql import SparkSession
-
     master = master or master_from_env()
-    settings = dict(BASE_CONF)
-    if master.startswith("local"):
-        # Everything on this machine: bind the driver and its UI to loopback only.
-        settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
-        # The web UI binds to all interfaces unless SPARK_LOCAL_IP says otherwise.
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        # Local Python workers must run this very interpreter (the venv's),
-        # not whatever `python3` is first on PATH; SparkContext reads this
-        # variable, not a conf key.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        # Taken when this call starts the JVM (under spark-submit it runs already).
-        options = local_jvm_options()
-        if options:
-            settings["spark.driver.extraJavaOptions"] = options
-        class_path = local_class_path()
-        if class_path:  # the class archive's jars first, in its order (class_archive.py)
-            settings["spark.driver.extraClassPath"] = class_path
+    settings = dict(BASE_CONF) | (_local_settings() if master.startswith("local") else {})
     run = os.environ.get("SPARKLAB_RUN")
     if run:  # set by `./lab` on the cluster: `./lab stop APP_ID` finds the run by it
         app_name = f"{app_name} [run {run}]"
-    builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in {**settings, **(conf or {})}.items():
-        builder = builder.config(key, value)
-    if master.startswith("spark://"):
-        from pyspark import SparkConf, SparkContext
-
-        from jobs.runtime.standalone import check_secret, check_standalone_master
-
-        check_standalone_master(master)
-        SparkContext._ensure_initialized()  # the JVM's view: spark-submit's --conf and defaults
-        defaults = dict(SparkConf().getAll())
-        check_secret({**defaults, **settings, **(conf or {})})
-    try:
-        spark = builder.getOrCreate()
-    except Exception as error:
-        if Terminated.received:  # the JVM went with the same SIGTERM: not a setup error
-            raise
-        # The JVM has printed its trace already; the last line says what failed.
-        raise JobError(f"Spark did not start on {master}: {one_line(error)}") from None
+    spark = _started(master, app_name, {**settings, **(conf or {})})
     spark.sparkContext.setLogLevel(log_level)
     if master.startswith("spark://"):
-        from jobs.runtime.standalone import check_resources
-
         try:
             check_resources(spark, master)
         except BaseException:
@@ -199,15 +211,3 @@ def build_session(
     # everywhere (local too) so that every runtime runs the very same code.
     spark.sparkContext.addPyFile(str(package_zip()))
     return spark
-
-
-def executor_count(sc) -> int:
-    """Executors registered with this application (the driver not counted)."""
-    return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
-
-
-def megabytes(size: str) -> int:
-    """A JVM memory setting ("768m", "1g", bytes) in MB."""
-    units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
-    size = size.strip().lower().removesuffix("b")
-    return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size) // (1024 * 1024)

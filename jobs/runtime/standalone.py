@@ -16,7 +16,6 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from jobs.errors import JobError
-from jobs.runtime.session import executor_count, megabytes
 from jobs.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -154,3 +153,15 @@ def check_resources(spark: SparkSession, master: str) -> None:
 def wait_for_executors(sc, count: int, timeout: float = EXECUTOR_WAIT_SECONDS) -> bool:
     """Wait (bounded) until `count` executors are registered; False on time-out."""
     return bool(wait_until(lambda: executor_count(sc) >= count, timeout=timeout, interval=0.2))
+
+
+def executor_count(sc) -> int:
+    """Executors registered with this application (the driver not counted)."""
+    return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
+
+
+def megabytes(size: str) -> int:
+    """A JVM memory setting ("768m", "1g", bytes) in MB."""
+    units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
+    size = size.strip().lower().removesuffix("b")
+    return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size) // (1024 * 1024)

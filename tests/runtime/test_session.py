@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.runtime.session import PACKAGE_DIR, executor_modules, megabytes
+from jobs.runtime.session import PACKAGE_DIR, executor_modules
+from jobs.runtime.standalone import megabytes
 
 
 def test_the_executors_get_the_fit_the_data_table_and_the_jobs():
