@@ -106,11 +106,7 @@ def up(c, workers=None, connect=False, advertise=None, peers="", base=None):
                         "(their executors exchange data)"})  # fmt: skip
 def join(c, master=None, advertise=None, peers=""):
     """Start a worker here that joins host A's master (copy its secret and images first)."""
-    if not master or not advertise:
-        raise Exit("join: give host A's master and this host's address: "
-                   "./lab join spark://ADDR_A:7077 --advertise ADDR_B", code=2)  # fmt: skip
-    name = hosts.join(ComposeProject.of_checkout(), master, advertise=advertise, peers=peers.split(","))
-    print(f"join: worker {name} registered with {master}; `./lab down` here removes it")
+    hosts.join_command(ComposeProject.of_checkout(), master, advertise, peers.split(","))
 
 
 @command
@@ -138,10 +134,7 @@ def status(c):
                "all_": "every running application"})  # fmt: skip
 def stop(c, app=None, all_=False):
     """End a running application on the cluster (`stop APP_ID`, or `stop --all`)."""
-    if (not app and not all_) or (app or "").startswith("-"):
-        raise Exit("stop: name an application (`./lab status` lists them) or pass --all", code=2)
-    ended = cluster_submit.stop_applications(ComposeProject.of_checkout(), [app] if app else [], every=all_)
-    print(f"stop: ended {', '.join(ended) or 'nothing'}")
+    cluster_submit.stop_command(ComposeProject.of_checkout(), app, every=all_)
 
 
 @command(positional=["services"], iterable=["services"],
@@ -179,11 +172,7 @@ def submit(c, script=None, args="", on="cluster"):
 @command(help={"stop": "stop the notebook service alone (your notebooks stay in notebooks/)"})
 def notebook(c, stop=False):
     """Start JupyterLab on the cluster (each kernel a Spark driver); print its address with the token."""
-    if stop:
-        notebook_service.stop(ComposeProject.of_checkout())
-        print("notebook: stopped (notebooks/ keeps your work)", file=sys.stderr)
-        return
-    print(notebook_service.start(ComposeProject.of_checkout()))
+    notebook_service.command(ComposeProject.of_checkout(), stop)
 
 
 @command(help={"workers": "cluster sizes to run, comma-separated (default 1,2,3)",

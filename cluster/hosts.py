@@ -15,6 +15,18 @@ from cluster.settings import ADVERTISE_ENV, SECRET_FILE, ClusterError
 from jobs.waiting import NotReady, wait_until
 
 
+def join_command(
+    project: ComposeProject, master: str | None, advertise: str | None, peers: list[str]
+) -> None:
+    """`./lab join spark://ADDR_A:7077 --advertise ADDR_B`: says which worker registered."""
+    if not master or not advertise:
+        raise ClusterError(
+            "give host A's master and this host's address: ./lab join spark://ADDR_A:7077 --advertise ADDR_B"
+        )
+    name = join(project, master, advertise=advertise, peers=peers)
+    print(f"join: worker {name} registered with {master}; `./lab down` here removes it")
+
+
 def join(
     project: ComposeProject,
     master: str,

@@ -5,6 +5,7 @@ read-write."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from cluster import images
@@ -47,3 +48,12 @@ def write_passwd(path: Path = NOTEBOOK_PASSWD_FILE, uid: int | None = None, gid:
 def stop(project: ComposeProject) -> None:
     """Stop and remove the JupyterLab container alone (notebooks/ stays on the host)."""
     project.run("--profile", "notebook", "rm", "--stop", "--force", "notebook")
+
+
+def command(project: ComposeProject, stop_it: bool) -> None:
+    """`./lab notebook`: its address with the token; `--stop`: the service alone stopped."""
+    if stop_it:
+        stop(project)
+        print("notebook: stopped (notebooks/ keeps your work)", file=sys.stderr)
+        return
+    print(start(project))

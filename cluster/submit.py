@@ -189,6 +189,14 @@ def with_connect_round_trip(project: ComposeProject, result: dict) -> dict:
     return result
 
 
+def stop_command(project: ComposeProject, app: str | None, *, every: bool) -> None:
+    """`./lab stop APP_ID` or `./lab stop --all`: says what it ended."""
+    if (not app and not every) or (app or "").startswith("-"):
+        raise ClusterError("name an application (`./lab status` lists them) or pass --all")
+    ended = stop_applications(project, [app] if app else [], every=every)
+    print(f"stop: ended {', '.join(ended) or 'nothing'}")
+
+
 def stop_applications(project: ComposeProject, app_ids: list[str], *, every: bool = False) -> list[str]:
     """End running applications through the driver container (authenticated by
     Docker access; the master UI's kill link stays refused). Returns what was ended."""

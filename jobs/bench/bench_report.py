@@ -63,14 +63,20 @@ EXPLAIN = {
 
 
 def write_bench_report(result: dict, out_dir: Path) -> Path:
+    """bench.md and its charts in `out_dir`, from bench.json's content."""
     out_dir = Path(out_dir)
-    timings = result["timings"]
-    m = result["machine"]
-    plan = result["plan"]
-    _plot_timings(timings, out_dir / "bench_times.png")
+    _plot_timings(result["timings"], out_dir / "bench_times.png")
     if result["scaling"]:
         _plot_scaling(result["scaling"], out_dir / "bench_scaling.png")
-    lines = [
+    lines = [*_summary_lines(result), *_ratio_lines(result), *_measured_lines(result)]
+    lines += _timing_lines(result["timings"])
+    lines += _scaling_lines(result)
+    return write_text_atomic(out_dir / "bench.md", "\n".join(lines) + "\n")
+
+
+def _summary_lines(result: dict) -> list[str]:
+    m, plan = result["machine"], result["plan"]
+    return [
         "# SparkLab benchmark",
         "",
         f"Machine: {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['java']}, pyspark "
@@ -84,11 +90,11 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
         f"{result['article']['gd_50_seconds']} s; 6-fold CV in {result['article']['cv_6fold_50_seconds']} s "
         f"({result['article']['cv_vs_gd']}x).",
         "",
-        "## Ratios (medians)",
-        "",
-        "| ratio | value | what it means |",
-        "|---|---|---|",
     ]
+
+
+def _ratio_lines(result: dict) -> list[str]:
+    lines = ["## Ratios (medians)", "", "| ratio | value | what it means |", "|---|---|---|"]
     for name, value in result["ratios"].items():
         if name.endswith("_rows"):
             continue
@@ -97,6 +103,12 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
             lines.append(f"| `{name}` | - | {note} |")
         else:
             lines.append(f"| `{name}` | {value:.3f} | {EXPLAIN.get(name, '').format(v=value)} |")
+    return lines
+
+
+def _measured_lines(result: dict) -> list[str]:
+    """Connect's round trip, the command line's own gd, encryption's cost, the bounds."""
+    lines = []
     trip = result.get("connect_round_trip")
     if trip:
         lines.append(
@@ -125,7 +137,7 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
         fit_ms = [t["fit_per_iteration_seconds"] * 1000 for t in (on, off)]
         empty_ms = [t["empty_job_seconds"] * 1000 for t in (on, off)]
         lines.append(
-            f"\nEncryption's cost (`./lab gd`, {plan['iterations']} iterations, on / off): "
+            f"\nEncryption's cost (`./lab gd`, {result['plan']['iterations']} iterations, on / off): "
             f"{fit_ms[0]:.1f} / {fit_ms[1]:.1f} ms per fit iteration, {empty_ms[0]:.1f} / {empty_ms[1]:.1f} "
             f"ms per empty job, {on['load_seconds']:.2f} / {off['load_seconds']:.2f} s to load."
         )
@@ -133,10 +145,18 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
     if rows:
         lines.append(f"\n`gd_4e6_vs_numpy` was measured at {rows:,} rows.")
     lines += ["", "## Bounds", "", *(f"- {line}" for line in bound_lines(result["ratios"]))]
-    lines += ["", "## Timings", "", "| variant | min s | median s | runs |", "|---|---|---|---|"]
+    return lines
+
+
+def _timing_lines(timings: dict) -> list[str]:
+    lines = ["", "## Timings", "", "| variant | min s | median s | runs |", "|---|---|---|---|"]
     for name, t in timings.items():
         lines.append(f"| {name} | {t['min']:.3f} | {t['median']:.3f} | {t['runs']} |")
-    lines += ["", "![timings](bench_times.png)", ""]
+    return [*lines, "", "![timings](bench_times.png)", ""]
+
+
+def _scaling_lines(result: dict) -> list[str]:
+    lines = []
     if result["scaling"]:
         lines += [
             "## Time per iteration against rows (synthetic data, 11 features)",
@@ -166,7 +186,7 @@ def write_bench_report(result: dict, out_dir: Path) -> Path:
             f"\n{rows:,} rows were left out: their cached blocks would not fit the memory that holds them "
             "here (on the cluster, the executors' heaps)."
         )
-    return write_text_atomic(out_dir / "bench.md", "\n".join(lines) + "\n")
+    return lines
 
 
 def _milliseconds(seconds: float | None) -> str:

@@ -136,49 +136,13 @@ def load_table(
     parsed = numbered.mapPartitions(parse)
     summaries = parsed.map(lambda block: _summarize(block, split)).collect()
     bad_count, bad_examples, n_test, moments, target_sum = reduce(_merge_summaries, summaries)
-    if bad_count and on_bad_lines == "error":
-        line, what = bad_examples[0]
-        more = f" (and {bad_count - 1} more bad lines)" if bad_count > 1 else ""
-        raise JobError(f"{path}:{line}: {what}{more}; pass --on-bad-lines skip to skip bad rows")
-    if moments.n + n_test == 0:
-        raise JobError(f"{path}: the header has no data rows after it")
-    if moments.n < 2 or n_test == 0:
-        raise JobError(
-            f"{path}: {moments.n} training and {n_test} test rows; "
-            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
-        )
+    _check_rows(path, split, on_bad_lines, bad_count, bad_examples, moments.n, n_test)
     feature_names = columns[:-1]
-    if split.standardize:
-        mean, std = moments.mean, moments.std
-        constant = [name for name, s in zip(feature_names, std, strict=True) if s == 0]
-        if constant:
-            raise JobError(f"{path}: feature {constant[0]!r} is constant in the train split")
-    else:
-        mean, std = np.zeros_like(moments.mean), np.ones_like(moments.mean)
-
-    def to_block(block) -> Block:
-        is_test = holdout_mask(block.index, split.test_fraction, split.seed)
-        features, target = block.values[:, :-1], block.values[:, -1]
-        return Block(
-            train_index=block.index[~is_test],
-            x_train=design_matrix(features[~is_test], mean, std),
-            y_train=np.ascontiguousarray(target[~is_test]),
-            x_test=design_matrix(features[is_test], mean, std),
-            y_test=np.ascontiguousarray(target[is_test]),
-        )
-
-    notes = []
-    rows = moments.n + n_test
-    most = max(1, rows // MIN_ROWS_PER_PARTITION)
-    if parsed.getNumPartitions() > most:
-        # Every partition is a task in every iteration: past this, scheduling
-        # tiny tasks costs far more than the arithmetic they do.
-        notes.append(
-            f"{parsed.getNumPartitions()} partitions for {rows} rows: using {most} "
-            f"(at least {MIN_ROWS_PER_PARTITION} rows each; every partition is a task in every iteration)"
-        )
-        parsed = parsed.coalesce(most)
-    blocks = parsed.map(to_block).setName(f"wine blocks {os.path.basename(path)}").cache()
+    mean, std = _scaling(path, split, feature_names, moments)
+    parsed, notes = _fewer_partitions(parsed, moments.n + n_test)
+    blocks = (
+        parsed.map(_block_maker(split, mean, std)).setName(f"wine blocks {os.path.basename(path)}").cache()
+    )
     return RegressionData(
         path=path,
         feature_names=feature_names,
@@ -193,3 +157,68 @@ def load_table(
         skipped_examples=bad_examples,
         notes=notes,
     )
+
+
+def _check_rows(
+    path: str,
+    split: Split,
+    on_bad_lines: OnBadLines,
+    bad_count: int,
+    bad_examples: list,
+    n_train: int,
+    n_test: int,
+) -> None:
+    """Refuse bad lines (unless skipped) and a split too small to fit or test."""
+    if bad_count and on_bad_lines == "error":
+        line, what = bad_examples[0]
+        more = f" (and {bad_count - 1} more bad lines)" if bad_count > 1 else ""
+        raise JobError(f"{path}:{line}: {what}{more}; pass --on-bad-lines skip to skip bad rows")
+    if n_train + n_test == 0:
+        raise JobError(f"{path}: the header has no data rows after it")
+    if n_train < 2 or n_test == 0:
+        raise JobError(
+            f"{path}: {n_train} training and {n_test} test rows; "
+            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
+        )
+
+
+def _scaling(path: str, split: Split, feature_names: list[str], moments) -> tuple[np.ndarray, np.ndarray]:
+    """The features' mean and std to standardize by (0 and 1: left as they are)."""
+    if not split.standardize:
+        return np.zeros_like(moments.mean), np.ones_like(moments.mean)
+    mean, std = moments.mean, moments.std
+    constant = [name for name, s in zip(feature_names, std, strict=True) if s == 0]
+    if constant:
+        raise JobError(f"{path}: feature {constant[0]!r} is constant in the train split")
+    return mean, std
+
+
+def _block_maker(split: Split, mean: np.ndarray, std: np.ndarray):
+    """A parsed block -> its Block: split by row hash, standardized (runs on the executors)."""
+
+    def to_block(block) -> Block:
+        is_test = holdout_mask(block.index, split.test_fraction, split.seed)
+        features, target = block.values[:, :-1], block.values[:, -1]
+        return Block(
+            train_index=block.index[~is_test],
+            x_train=design_matrix(features[~is_test], mean, std),
+            y_train=np.ascontiguousarray(target[~is_test]),
+            x_test=design_matrix(features[is_test], mean, std),
+            y_test=np.ascontiguousarray(target[is_test]),
+        )
+
+    return to_block
+
+
+def _fewer_partitions(parsed, rows: int):
+    """`parsed` with at least MIN_ROWS_PER_PARTITION rows a partition, and a note when it coalesced."""
+    most = max(1, rows // MIN_ROWS_PER_PARTITION)
+    if parsed.getNumPartitions() <= most:
+        return parsed, []
+    # Every partition is a task in every iteration: past this, scheduling
+    # tiny tasks costs far more than the arithmetic they do.
+    note = (
+        f"{parsed.getNumPartitions()} partitions for {rows} rows: using {most} "
+        f"(at least {MIN_ROWS_PER_PARTITION} rows each; every partition is a task in every iteration)"
+    )
+    return parsed.coalesce(most), [note]

@@ -115,8 +115,26 @@ def load_frames(
     `--on-bad-lines skip` is the way to fit dirty data). Features are kept in
     raw units: pyspark.ml standardizes inside and answers in raw units.
     """
-    import pandas as pd
-    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F
+
+    numbered, columns = _numbered_lines(spark, path)
+    rows, last = _checked_rows(numbered, path, len(columns))
+    data = _labelled_with_folds(spark, rows, len(columns), assignments(last, split, folds))
+    if partitions:
+        data = data.repartition(partitions)
+    train = data.where(F.col("fold") != TEST).cache()
+    test = data.where(F.col("fold") == TEST).cache()
+    n_train, n_test = train.count(), test.count()
+    if n_train < 2 or n_test == 0:
+        raise JobError(
+            f"{path}: {n_train} training and {n_test} test rows; "
+            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
+        )
+    return Frames(path, columns[:-1], columns[-1], train, test, n_train, n_test)
+
+
+def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str]]:
+    """The file's lines numbered from 0 (the header), and the header's columns."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -128,8 +146,14 @@ def load_frames(
     first = numbered.where(F.col("line") == 0).first()
     if first is None:
         raise JobError(f"{path}: the file is empty (expected a header and data rows)")
-    columns = header_columns(first["value"], path)
-    width = len(columns)
+    return numbered, header_columns(first["value"], path)
+
+
+def _checked_rows(numbered: DataFrame, path: str, width: int) -> tuple[DataFrame, int]:
+    """The data rows as `width` numbers (c0...), every one checked finite; the last line's number.
+    A bad row stops the job with its line."""
+    from pyspark.sql import functions as F
+
     fields = F.split("value", ";")
     values = [F.trim(fields[j]).try_cast("double").alias(f"c{j}") for j in range(width)]
     rows = numbered.where((F.col("line") > 0) & (F.trim("value") != "")).select(
@@ -154,26 +178,23 @@ def load_frames(
         )
     if not summary["rows"]:
         raise JobError(f"{path}: the header has no data rows after it")
-    # Data-row index = line - 1 (line 0 is the header), as jobs.data.rows.parse_lines.
-    fold = assignments(summary["last"], split, folds)
+    return rows, summary["last"]
+
+
+def _labelled_with_folds(spark: SparkSession, rows: DataFrame, width: int, fold: np.ndarray) -> DataFrame:
+    """(index, features, label, fold): the rows assembled for pyspark.ml, each with its fold
+    (data-row index = line - 1: line 0 is the header, as jobs.data.rows.parse_lines)."""
+    import pandas as pd
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F
+
     table = pd.DataFrame({"index": np.arange(len(fold), dtype=np.int64), "fold": fold.astype(np.int32)})
     assigned = spark.createDataFrame(table)
     assembler = VectorAssembler(inputCols=[f"c{j}" for j in range(width - 1)], outputCol="features")
     data = assembler.transform(
         rows.select((F.col("line") - 1).alias("index"), *[f"c{j}" for j in range(width)])
     ).select("index", "features", F.col(f"c{width - 1}").alias("label"))
-    data = data.join(F.broadcast(assigned), "index")
-    if partitions:
-        data = data.repartition(partitions)
-    train = data.where(F.col("fold") != TEST).cache()
-    test = data.where(F.col("fold") == TEST).cache()
-    n_train, n_test = train.count(), test.count()
-    if n_train < 2 or n_test == 0:
-        raise JobError(
-            f"{path}: {n_train} training and {n_test} test rows; "
-            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
-        )
-    return Frames(path, columns[:-1], columns[-1], train, test, n_train, n_test)
+    return data.join(F.broadcast(assigned), "index")
 
 
 def _mse(model, frame: DataFrame) -> float:

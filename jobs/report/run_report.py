@@ -84,6 +84,22 @@ def write_report(
 
     `phases`: a markdown table of how long each phase of the command took."""
     out_dir = Path(out_dir)
+    reference = runs[next(iter(runs))]
+    draw_charts(reference, out_dir)
+    return write_text_atomic(out_dir / "report.md", "\n".join(report_lines(runs, notes, phases)) + "\n")
+
+
+def draw_charts(reference: dict[str, dict], out_dir: Path) -> None:
+    """The reference run's charts: GD's loss and the data, CV's loss."""
+    if "gd" in reference:
+        charts.plot_gd(reference["gd"], out_dir / "gd_loss.png")
+        charts.plot_eda(reference["gd"]["data"], out_dir)
+    if "cv" in reference:
+        charts.plot_cv(reference["cv"], out_dir / "cv_loss.png")
+
+
+def report_lines(runs: Runs, notes: list[str] | None, phases: list[str] | None) -> list[str]:
+    """report.md's lines: the runs side by side, then each job's own section."""
     labels = list(runs)
     reference = runs[labels[0]]
     lines = [
@@ -98,6 +114,21 @@ def write_report(
         "## Results side by side",
         "",
     ]
+    lines += _results_table(runs)
+    lines += _timing_table(runs)
+    lines += _spark_section(runs)
+    if "wordcount" in reference:
+        lines += _wordcount_section(reference["wordcount"])
+    if "gd" in reference:
+        lines += _gd_section(reference["gd"])
+    if "cv" in reference:
+        lines += _cv_section(reference["cv"])
+    return lines
+
+
+def _results_table(runs: Runs) -> list[str]:
+    labels = list(runs)
+    reference = runs[labels[0]]
     rows = []
     for label, jobs in runs.items():
         for job, payload in jobs.items():
@@ -109,10 +140,12 @@ def write_report(
             rows.append(
                 [job, label, payload["master"], f"{payload['seconds']:.2f}", _headline(job, payload), same]
             )
-    lines += _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
-    lines += _timing_table(runs)
+    return _table(["job", "runtime", "master", "seconds", "result", f"equal to {labels[0]}"], rows)
+
+
+def _spark_section(runs: Runs) -> list[str]:
     source = "From the application's monitoring API (each job's own Spark jobs), read before it stopped."
-    lines += ["## What Spark did", "", source, ""]
+    lines = ["## What Spark did", "", source, ""]
     lines += _table(
         [
             "job",
@@ -143,79 +176,77 @@ def write_report(
         "or cross-validation iteration is one job of one stage over the cached blocks, without a shuffle.",
         "",
     ]
+    return lines
 
-    if "wordcount" in reference:
-        wc = reference["wordcount"]
+
+def _wordcount_section(wc: dict) -> list[str]:
+    lines = [
+        "## Word count",
+        "",
+        f"{wc['total_words']} words in {len(wc['files'])} file(s), "
+        f"{wc['distinct_words']} distinct. Most frequent:",
+        "",
+    ]
+    return lines + _table(["word", "count"], [[f"`{w}`", str(c)] for w, c in wc["top"]])
+
+
+def _gd_section(gd: dict) -> list[str]:
+    lines = [
+        "## Linear regression by gradient descent",
+        "",
+        f"{gd['n_train']} train and {gd['n_test']} test rows, {gd['iterations']} iterations at "
+        f"lr {gd['lr']}: train MSE {gd['train_mse'][0]:.4f} -> {gd['final_train_mse']:.4f}, "
+        f"test MSE {gd['test_mse'][0]:.4f} -> {gd['final_test_mse']:.4f}.",
+        "",
+        "![GD loss](gd_loss.png)",
+        "",
+    ]
+    names = ["(intercept)", *gd["feature_names"]]
+    lines += _table(
+        ["term", "weight (standardized)", "weight (raw units)"],
+        [
+            [n, f"{w:.5f}", f"{r:.6g}"]
+            for n, w, r in zip(names, gd["weights"], gd["raw_weights"], strict=True)
+        ],
+    )
+    if gd["skipped_lines"]:
         lines += [
-            "## Word count",
-            "",
-            f"{wc['total_words']} words in {len(wc['files'])} file(s), "
-            f"{wc['distinct_words']} distinct. Most frequent:",
+            f"Skipped {gd['skipped_lines']} bad lines, for example: "
+            + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]),
             "",
         ]
-        lines += _table(["word", "count"], [[f"`{w}`", str(c)] for w, c in wc["top"]])
+    lines += [
+        "## The data",
+        "",
+        "![histograms](eda_histograms.png)",
+        "",
+        "![box plots](eda_boxplots.png)",
+        "",
+        "![correlations](eda_correlations.png)",
+        "",
+    ]
+    return lines
 
-    if "gd" in reference:
-        gd = reference["gd"]
-        charts.plot_gd(gd, out_dir / "gd_loss.png")
-        lines += [
-            "## Linear regression by gradient descent",
-            "",
-            f"{gd['n_train']} train and {gd['n_test']} test rows, {gd['iterations']} iterations at "
-            f"lr {gd['lr']}: train MSE {gd['train_mse'][0]:.4f} -> {gd['final_train_mse']:.4f}, "
-            f"test MSE {gd['test_mse'][0]:.4f} -> {gd['final_test_mse']:.4f}.",
-            "",
-            "![GD loss](gd_loss.png)",
-            "",
-        ]
-        names = ["(intercept)", *gd["feature_names"]]
-        lines += _table(
-            ["term", "weight (standardized)", "weight (raw units)"],
+
+def _cv_section(cv: dict) -> list[str]:
+    lines = [
+        f"## {cv['k']}-fold cross-validation, the k models in one pass",
+        "",
+        f"Mean validation MSE {cv['mean_val_mse'][0]:.4f} -> {cv['final_mean_val_mse']:.4f}.",
+        "",
+        "![CV loss](cv_loss.png)",
+        "",
+    ]
+    return lines + _table(
+        ["fold", "train rows", "validation rows", "final train MSE", "final validation MSE"],
+        [
             [
-                [n, f"{w:.5f}", f"{r:.6g}"]
-                for n, w, r in zip(names, gd["weights"], gd["raw_weights"], strict=True)
-            ],
-        )
-        if gd["skipped_lines"]:
-            lines += [
-                f"Skipped {gd['skipped_lines']} bad lines, for example: "
-                + "; ".join(f"line {n}: {what}" for n, what in gd["skipped_examples"][:3]),
-                "",
+                str(f["fold"]),
+                str(f["n_train"]),
+                str(f["n_val"]),
+                f"{f['train_mse'][-1]:.5f}",
+                f"{f['val_mse'][-1]:.5f}",
             ]
-        charts.plot_eda(gd["data"], out_dir)
-        lines += [
-            "## The data",
-            "",
-            "![histograms](eda_histograms.png)",
-            "",
-            "![box plots](eda_boxplots.png)",
-            "",
-            "![correlations](eda_correlations.png)",
-            "",
-        ]
-
-    if "cv" in reference:
-        cv = reference["cv"]
-        charts.plot_cv(cv, out_dir / "cv_loss.png")
-        lines += [
-            f"## {cv['k']}-fold cross-validation, the k models in one pass",
-            "",
-            f"Mean validation MSE {cv['mean_val_mse'][0]:.4f} -> {cv['final_mean_val_mse']:.4f}.",
-            "",
-            "![CV loss](cv_loss.png)",
-            "",
-        ]
-        lines += _table(
-            ["fold", "train rows", "validation rows", "final train MSE", "final validation MSE"],
-            [
-                [
-                    str(f["fold"]),
-                    str(f["n_train"]),
-                    str(f["n_val"]),
-                    f"{f['train_mse'][-1]:.5f}",
-                    f"{f['val_mse'][-1]:.5f}",
-                ]
-                for f in cv["folds"]
-            ],
-        )
-    return write_text_atomic(out_dir / "report.md", "\n".join(lines) + "\n")
+            for f in cv["folds"]
+        ],
+    )
