@@ -110,14 +110,13 @@ def fetch_data(from_: str | None) -> None:
 
 
 def ensure_wine_data() -> None:
-    """The wine data for this command and the jobs it starts (SPARKLAB_WINE_CSV,
-    the user's setting, else the one found or downloaded here)."""
+    """The wine data the jobs read (SPARKLAB_WINE_CSV, the user's setting, else
+    data/'s), downloaded into data/ when it is missing there."""
     try:
-        path = wine_csv(None)
+        wine_csv(None)
     except JobError:
         print("data: no wine data yet; downloading it (./lab data)", file=sys.stderr)
-        path = str(fetch_wine())
-    os.environ.setdefault("SPARKLAB_WINE_CSV", path)
+        fetch_wine()
 
 
 def _run_all_jobs(project: ComposeProject, on: str, out: Path, clock: PhaseClock) -> dict[str, dict]:
