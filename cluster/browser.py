@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cluster import engine
 from jobs.errors import JobError, last_line
 
 NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -32,7 +33,7 @@ def ensure_chromium() -> str:
         print(f"lab: installing Chromium for the UI tests ({INSTALL})", file=sys.stderr)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-            subprocess.run(command, env=env, capture_output=True, check=False)
+            engine.run(command, env=env, check=False, cwd=Path.cwd())
         found = find_chromium()
     if not found:
         raise JobError(f"no Chromium found for the UI tests: install it ({INSTALL}, as root)")
@@ -41,7 +42,7 @@ def ensure_chromium() -> str:
 
 def _chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="sparklab-chromium-") as profile:
-        return subprocess.run(
+        return engine.run(
             [
                 ensure_chromium(),
                 "--headless",
@@ -52,9 +53,9 @@ def _chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
                 "--window-size=1400,1000",
                 *args,
             ],
-            capture_output=True,
-            text=True,
+            check=False,  # the callers say what failed, with Chromium's last line
             timeout=timeout,
+            cwd=Path.cwd(),
         )
 
 
