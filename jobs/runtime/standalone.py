@@ -16,7 +16,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from jobs.errors import JobError
-from jobs.waiting import wait_until
+from jobs.waiting import NotReady, wait_until
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -112,7 +112,11 @@ def wait_for_a_slot(sc, master: str) -> None:
     """
     limit = float(os.environ.get("SPARKLAB_SLOT_WAIT", SLOT_WAIT_SECONDS))
     started = time.monotonic()
-    while not wait_for_executors(sc, 1, timeout=10):
+
+    def an_executor() -> bool | NotReady:
+        """Each answer waits up to 10 s for an executor, then says who holds the slots."""
+        if wait_for_executors(sc, 1, timeout=10):
+            return True
         waited = time.monotonic() - started
         state = master_state(master)
         if not alive_workers(state):
@@ -129,6 +133,10 @@ def wait_for_a_slot(sc, master: str) -> None:
             file=sys.stderr,
             flush=True,
         )
+        return NotReady(f"held by {holders(state)}")
+
+    # The limit is the condition's own (its refusal names who holds the slots).
+    wait_until(an_executor, timeout=float("inf"), interval=0)
 
 
 def check_resources(spark: SparkSession, master: str) -> None:
