@@ -141,3 +141,35 @@ def test_the_scripts_run_by_path_import_nothing_of_ours():
             for name in imported(node, "", ROOT / script)
         ]
         assert not [name for name in names if name.split(".")[0] in ("cluster", "jobs", "tasks")], script
+
+
+# cluster/'s layers, bottom first (ARCHITECTURE.md lists them so): a module
+# imports only modules of its own layer or the layers below it.
+CLUSTER_LAYERS = (
+    ("settings",),
+    ("engine",),
+    ("project",),
+    ("across", "credentials", "images"),
+    ("lifecycle",),
+    ("hosts",),
+    ("inputs",),
+    ("driver",),
+    ("connect", "notebook", "scripts", "submit"),
+    ("comparison",),
+    ("runs", "testing", "browser", "task_parser", "cli_reference"),
+)
+
+
+def test_cluster_imports_only_its_own_layer_or_those_below():
+    layer_of = {f"cluster.{name}": depth for depth, names in enumerate(CLUSTER_LAYERS) for name in names}
+    graph = module_level_graph()
+    unlayered = sorted(m for m in graph if m.startswith("cluster.") and m not in layer_of)
+    assert unlayered == ["cluster.images.healthcheck", "cluster.script_launcher"], unlayered  # scripts
+    upward = [
+        f"{module} -> {target}"
+        for module, depth in layer_of.items()
+        for target in graph[module]
+        if target in layer_of and layer_of[target] > depth
+    ]
+    assert upward == []
+    assert {"cluster.runs", "cluster.task_parser"} <= graph["tasks"]  # tasks.py is on top
