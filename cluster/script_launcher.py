@@ -36,7 +36,7 @@ def record_masters(masters: list[str]) -> None:
     """Note the master of every SparkContext the script starts (the builder,
     SparkContext(...) and SparkConf().setMaster all end in its __init__)."""
     try:
-        from pyspark import SparkContext
+        from pyspark import SparkContext  # lazy: pyspark, loaded only when used
     except ImportError:  # not under spark-submit: nothing to note
         return
     started = SparkContext.__init__

@@ -49,7 +49,7 @@ def _arrays(data: RegressionData):
 
 
 def _mllib_frame(spark, x, y):
-    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.linalg import Vectors  # lazy: pyspark, loaded only when used
 
     rows = [(Vectors.dense(features[1:]), float(target)) for features, target in zip(x, y, strict=True)]
     frame = spark.createDataFrame(rows, ["features", "label"])
@@ -57,7 +57,7 @@ def _mllib_frame(spark, x, y):
 
 
 def _mllib_fit(frame, solver: str, iterations: int):
-    from pyspark.ml.regression import LinearRegression
+    from pyspark.ml.regression import LinearRegression  # lazy: pyspark, loaded only when used
 
     model = LinearRegression(
         solver=solver, maxIter=max(iterations, 100), regParam=0.0, standardization=False, tol=1e-9
@@ -66,9 +66,9 @@ def _mllib_fit(frame, solver: str, iterations: int):
 
 
 def _mllib_cv(frame, folds: int, parallelism: int, solver: str):
-    from pyspark.ml.evaluation import RegressionEvaluator
-    from pyspark.ml.regression import LinearRegression
-    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+    from pyspark.ml.evaluation import RegressionEvaluator  # lazy: pyspark, loaded only when used
+    from pyspark.ml.regression import LinearRegression  # lazy: pyspark, loaded only when used
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder  # lazy: pyspark, loaded only when used
 
     lr = LinearRegression(solver=solver, regParam=0.0, standardization=False)
     grid = ParamGridBuilder().addGrid(lr.regParam, [0.0]).build()

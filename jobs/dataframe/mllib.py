@@ -115,7 +115,7 @@ def load_frames(
     `--on-bad-lines skip` is the way to fit dirty data). Features are kept in
     raw units: pyspark.ml standardizes inside and answers in raw units.
     """
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark, loaded only when used
 
     numbered, columns = _numbered_lines(spark, path)
     rows, last = _checked_rows(numbered, path, len(columns))
@@ -135,8 +135,8 @@ def load_frames(
 
 def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str]]:
     """The file's lines numbered from 0 (the header), and the header's columns."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+    from pyspark.sql import Window  # lazy: pyspark, loaded only when used
+    from pyspark.sql import functions as F  # lazy: pyspark, loaded only when used
 
     lines = spark.read.text(path)
     order = Window.orderBy(F.monotonically_increasing_id())
@@ -152,7 +152,7 @@ def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str
 def _checked_rows(numbered: DataFrame, path: str, width: int) -> tuple[DataFrame, int]:
     """The data rows as `width` numbers (c0...), every one checked finite; the last line's number.
     A bad row stops the job with its line."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark, loaded only when used
 
     fields = F.split("value", ";")
     values = [F.trim(fields[j]).try_cast("double").alias(f"c{j}") for j in range(width)]
@@ -184,9 +184,9 @@ def _checked_rows(numbered: DataFrame, path: str, width: int) -> tuple[DataFrame
 def _labelled_with_folds(spark: SparkSession, rows: DataFrame, width: int, fold: np.ndarray) -> DataFrame:
     """(index, features, label, fold): the rows assembled for pyspark.ml, each with its fold
     (data-row index = line - 1: line 0 is the header, as jobs.data.rows.parse_lines)."""
-    import pandas as pd
-    from pyspark.ml.feature import VectorAssembler
-    from pyspark.sql import functions as F
+    import pandas as pd  # lazy: pandas, loaded only when used
+    from pyspark.ml.feature import VectorAssembler  # lazy: pyspark, loaded only when used
+    from pyspark.sql import functions as F  # lazy: pyspark, loaded only when used
 
     table = pd.DataFrame({"index": np.arange(len(fold), dtype=np.int64), "fold": fold.astype(np.int32)})
     assigned = spark.createDataFrame(table)
@@ -198,13 +198,13 @@ def _labelled_with_folds(spark: SparkSession, rows: DataFrame, width: int, fold:
 
 
 def _mse(model, frame: DataFrame) -> float:
-    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.evaluation import RegressionEvaluator  # lazy: pyspark, loaded only when used
 
     return RegressionEvaluator(metricName="mse").evaluate(model.transform(frame))
 
 
 def _regression(solver: str, *, max_iter: int = 100, tol: float = 1e-6):
-    from pyspark.ml.regression import LinearRegression
+    from pyspark.ml.regression import LinearRegression  # lazy: pyspark, loaded only when used
 
     # No regularization: the least-squares fit the GD job converges to.
     return LinearRegression(solver=solver, regParam=0.0, elasticNetParam=0.0, maxIter=max_iter, tol=tol)
@@ -234,8 +234,8 @@ def fit_solver(frames: Frames, solver: str, *, max_iter: int = 100, tol: float =
 def cross_validate(frames: Frames, folds: int) -> CVFit:
     """MLlib's CrossValidator on the train frame with the CV job's folds
     (`foldCol`, not its own random ones), a `normal` fit per fold."""
-    from pyspark.ml.evaluation import RegressionEvaluator
-    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+    from pyspark.ml.evaluation import RegressionEvaluator  # lazy: pyspark, loaded only when used
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder  # lazy: pyspark, loaded only when used
 
     validator = CrossValidator(
         estimator=_regression("normal"),

@@ -33,7 +33,7 @@ PLAIN = Tokenizer()  # str.split, nothing else: the article's words
 def count_words(lines: DataFrame, tokenizer: Tokenizer = PLAIN) -> dict[str, int]:
     """Count the words of a DataFrame of lines (column `value`): one job, an
     aggregation on each side of a shuffle, as the RDD job's reduceByKey."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark, loaded only when used
 
     word = F.explode(F.split(F.col("value"), WHITESPACE)).alias("word")
     words = lines.select(word).where(F.col("word") != "")

@@ -47,7 +47,7 @@ LABELS = {
 
 def words_of(part: int, plan: Plan, seed: int = 11) -> list[str]:
     """One map partition's words: the hot word with probability hot_share, else a random other."""
-    import numpy as np
+    import numpy as np  # lazy: numpy, loaded only when used
 
     rng = np.random.default_rng([seed, part])
     count = plan.words * (part + 1) // plan.map_tasks - plan.words * part // plan.map_tasks

@@ -64,7 +64,7 @@ def _wait_for_loss(sc, before: int, deadline: float) -> int:
 
 def measure(ctx) -> dict:
     """Spark part (driver): cache, fit with the cue after `kill_at`, then the same fit undisturbed."""
-    import numpy as np
+    import numpy as np  # lazy: numpy, loaded only when used
 
     plan = SMALLEST if ctx.smallest else FULL
     seed = 1

@@ -120,7 +120,7 @@ def _barrier_task(kernel, address, token, shape):
     each step's partial sums exchanged with the driver's all-reduce server."""
 
     def task(partition, items):
-        from pyspark import BarrierTaskContext
+        from pyspark import BarrierTaskContext  # lazy: pyspark, loaded only when used
 
         context = BarrierTaskContext.get()
         local = list(items)
@@ -143,7 +143,7 @@ def _collect_with_retries(sc, barrier_job, server: AllReduceServer) -> None:
     starts the fit over with the new tasks. (A shuffle after the barrier
     stage would make Spark retry it, for a second stage in every fit.)
     """
-    from py4j.protocol import Py4JJavaError
+    from py4j.protocol import Py4JJavaError  # lazy: pyspark, loaded only when used
 
     attempts = int(sc.getConf().get("spark.stage.maxConsecutiveAttempts", "4"))
     for attempt in range(1, attempts + 1):

@@ -12,10 +12,10 @@ from jobs.report.files import write_bytes_atomic
 
 def figure(*args, **kwargs):
     """(pyplot, figure, axes) on the Agg backend: `plt.subplots` without a display."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib, loaded only when used
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib, loaded only when used
 
     return plt, *plt.subplots(*args, **kwargs)
 
@@ -66,7 +66,7 @@ def _save_loss_plot(plt, fig, ax, title: str, path: Path) -> Path:
 
 def plot_eda(csv_path: str, out_dir: Path) -> list[Path]:
     """The article's exploration: histograms, each feature against quality, correlations."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas, loaded only when used
 
     frame = pd.read_csv(csv_path, sep=";", on_bad_lines="skip")
     frame = frame.apply(pd.to_numeric, errors="coerce").dropna()

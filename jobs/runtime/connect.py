@@ -69,7 +69,7 @@ def redact(url: str) -> str:
 def connect_session(url: str) -> SparkSession:
     """A Spark Connect session on `url`, checked with one round trip, so a
     server that is down or refuses the token fails here, in one line."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # lazy: pyspark, loaded only when used
 
     if localhost_instead(url):
         raise JobError(token_over_tls(url))

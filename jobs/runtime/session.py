@@ -136,13 +136,13 @@ def _local_settings() -> dict[str, str]:
 
 def _started(master: str, app_name: str, settings: dict[str, str]) -> SparkSession:
     """The session on `master` (a standalone master and the secret checked first), or one line why not."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # lazy: pyspark, loaded only when used
 
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
     if master.startswith("spark://"):
-        from pyspark import SparkConf, SparkContext
+        from pyspark import SparkConf, SparkContext  # lazy: pyspark, loaded only when used
 
         check_standalone_master(master)
         SparkContext._ensure_initialized()  # the JVM's view: spark-submit's --conf and defaults
