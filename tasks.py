@@ -3,7 +3,8 @@ in the groups of `GROUPS`.
 
 Tasks only wire: each is a docstring (its help), its options' help, and a
 call into the module that owns the work (`cluster.runs` for the jobs, the
-demo, compare, bench and experiments; `cluster.lifecycle`, `cluster.images`,
+demo, compare, bench and experiments; `cluster.suite` for the tests;
+`cluster.lifecycle`, `cluster.images`,
 `cluster.connect`, `cluster.notebook`... for the cluster), where the logic
 and its tests live. The job tasks are made from the jobs' own argparse
 parsers (`jobs.options`). No pyspark import up here. invoke's parser is
@@ -19,7 +20,7 @@ from pathlib import Path
 from invoke import Collection, Exit
 
 from cluster import connect as connect_service
-from cluster import hosts, images, lifecycle, runs, task_parser, testing
+from cluster import hosts, images, lifecycle, runs, suite, task_parser
 from cluster import notebook as notebook_service
 from cluster import submit as cluster_submit
 from cluster.cli_reference import write_reference
@@ -63,7 +64,8 @@ def demo(c, workers=None, local_only=False, base=None):
             "no_cluster": "leave the cluster tests out"})  # fmt: skip
 def test(c, k=None, cluster=False, no_cluster=False):
     """Run the whole test suite (cluster tests included), then ruff."""
-    code = testing.run_tests(c, k, "cluster" if cluster else "not cluster" if no_cluster else None)
+    pytest = [sys.executable, "-m", "pytest", *(["-k", k] if k else [])]
+    code = suite.run(pytest, suite.streams(cluster, no_cluster))
     lint(c)
     if code:
         raise Exit(code=code)

@@ -1,6 +1,6 @@
 """k-fold cross-validation that trains the k models at once, the article's
 third job: ONE pass over the cached data per iteration, each row feeding the
-k-1 models whose validation fold it is not in, the k models broadcast.
+k-1 models whose validation fold it is not in, the k models in the tasks.
 
     spark-submit jobs/__main__.py cv --folds 6 --iterations 50
 """
@@ -17,6 +17,7 @@ from jobs.data.table import Block, RegressionData
 from jobs.errors import JobError
 from jobs.fit.kernels import Partials, cv_partials
 from jobs.fit.loop import iterate
+from jobs.fit.resident import resident
 from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
 
 if TYPE_CHECKING:
@@ -67,7 +68,14 @@ def cross_validate(
     """Fit k models on the train split, all in one pass (one job) per iteration,
     or with `one_job` the whole fit as one job."""
     check_hyperparameters(iterations=iterations, lr=lr, folds=folds)
-    blocks = data.blocks.map(lambda b: cv_block(b, folds, seed)).setName("cv blocks").cache()
+
+    # Not cached in the JVM: a Python worker that keeps the data's block
+    # derives its CV block from it, once (jobs.fit.resident).
+    def make(block: Block) -> CVBlock:
+        return cv_block(block, folds, seed)
+
+    blocks = data.blocks.map(make).setName("cv blocks")
+    resident(blocks, source=resident(data.blocks), derive=make)
     train_mse: list[np.ndarray] = []
     val_mse: list[np.ndarray] = []
     counts: dict[str, np.ndarray] = {}
@@ -94,10 +102,8 @@ def cross_validate(
             check_loss(step, train_mse[0][j], train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
         return weights - lr * partials.gradient / n_train[None, :]
 
-    try:
-        weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job)
-    finally:
-        blocks.unpersist()
+    # The k models (12 x k numbers) ride in the task closure, as GD's weights do.
+    weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job, broadcast=False)
     n_train, n_val = counts["train"], counts["val"]
     train = np.array(train_mse)
     val = np.array(val_mse)

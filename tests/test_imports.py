@@ -156,7 +156,7 @@ CLUSTER_LAYERS = (
     ("driver",),
     ("connect", "notebook", "scripts", "submit"),
     ("comparison",),
-    ("runs", "testing", "browser", "task_parser", "cli_reference"),
+    ("runs", "suite", "browser", "task_parser", "cli_reference"),
 )
 
 

@@ -12,7 +12,7 @@ from invoke import Exit, MockContext, Program
 from invoke.parser import Parser
 
 import tasks
-from cluster import lifecycle, runs, task_parser, testing
+from cluster import lifecycle, runs, suite, task_parser
 from jobs.options import JOBS, job_parsers
 
 GD_OPTIONS = {
@@ -143,8 +143,20 @@ def test_gd_and_cv_offer_no_spark_connect_and_refuse_it_in_one_line():
         ((5, 5), 5),  # nothing matched anywhere
     ],
 )
-def test_the_two_test_runs_give_one_exit_code(codes, combined):
-    assert testing.combined_exit_code(*codes) == combined
+def test_the_streams_give_one_exit_code(codes, combined):
+    assert suite.combined_exit_code(*codes) == combined
+
+
+def test_every_cluster_test_module_is_in_one_cluster_stream():
+    modules = {path.relative_to(tasks.ROOT).as_posix() for path in (tasks.ROOT / "tests").rglob("test_*.py")}
+    assert set(suite.FIRST_HALF) <= modules, "a module of the first half is gone"
+    first, second, hosts = suite.CLUSTER_STREAMS
+    ignored = {arg.removeprefix("--ignore=") for arg in second.args if arg.startswith("--ignore=")}
+    assert ignored == set(suite.FIRST_HALF) == {arg for arg in first.args if arg.endswith(".py")}
+    assert first.args[:2] == second.args[:2] == ("-m", "cluster and not hosts")
+    assert hosts.args == ("-m", "hosts")
+    assert suite.streams(cluster=False, no_cluster=True) == (suite.REST,)
+    assert suite.REST not in suite.streams(cluster=True, no_cluster=False)
 
 
 # --- The command line as invoke parses it (cluster.task_parser) -------------

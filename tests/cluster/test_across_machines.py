@@ -20,7 +20,7 @@ from cluster.settings import ClusterError
 from jobs.runtime.standalone import alive_workers
 from jobs.wordcount import run
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.hosts]
 
 PEPER = settings.ROOT / "data" / "peter_piper.txt"
 

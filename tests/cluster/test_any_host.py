@@ -33,7 +33,7 @@ import pytest
 
 from cluster import engine, images, lifecycle, settings
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.hosts]
 
 SUITE = "trixie"  # Debian 13
 PACKAGES = (

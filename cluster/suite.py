@@ -1,0 +1,106 @@
+"""`./lab test`: the suite in concurrent streams of pytest, each its own
+process. Most of a cluster test's time is spent waiting on containers (JVMs
+starting, executors registering, a killed worker noticed, a health check's
+interval), so streams with clusters of their own, and the tests that need
+none, overlap on 2 cores. The images are built first, once, so that no two
+streams build the same image.
+
+Each stream's report is printed whole when it ends, the first one's as it
+runs; the exit code is the first failing stream's."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+from cluster import images, settings
+from cluster.engine import engine_problem
+
+NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    args: tuple[str, ...]  # pytest's selection
+
+
+# The shared-cluster tests in two halves of about equal time (each half
+# starts a cluster of its own: the `cluster` fixture is per process), the
+# tests that start hosts and clusters of their own, and the rest. A new
+# cluster test module lands in the second half by itself.
+FIRST_HALF = ("tests/cluster/test_runtimes.py", "tests/cluster/test_shared_service.py")
+CLUSTER_STREAMS = (
+    Stream("cluster tests (first half)", ("-m", "cluster and not hosts", *FIRST_HALF)),
+    Stream(
+        "cluster tests (second half)",
+        ("-m", "cluster and not hosts", *(f"--ignore={path}" for path in FIRST_HALF)),
+    ),
+    Stream("tests with hosts of their own", ("-m", "hosts")),
+)
+REST = Stream("tests without the cluster", ("-m", "not cluster"))
+
+
+def streams(cluster: bool, no_cluster: bool) -> tuple[Stream, ...]:
+    if cluster:
+        return CLUSTER_STREAMS
+    if no_cluster:
+        return (REST,)
+    return (*CLUSTER_STREAMS, REST)
+
+
+def build_images_first() -> None:
+    """The Spark and notebook images for this content, before any stream
+    starts (a no-op when they exist). Without Docker, nothing: the cluster
+    tests then say why themselves (and fail where they are required)."""
+    if engine_problem():
+        return
+    started = time.monotonic()
+    images.build_notebook()  # and the Spark image under it
+    print(f"test: the images are ready ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def run(pytest: list[str], selected: tuple[Stream, ...]) -> int:
+    """Run the streams side by side; print each report; one exit code."""
+    if any(stream in CLUSTER_STREAMS for stream in selected):
+        build_images_first()
+    if len(selected) == 1:
+        return subprocess.run([*pytest, *selected[0].args], check=False).returncode
+    first, *others = selected
+    print(f"test: {len(selected)} streams side by side: " + "; ".join(s.name for s in selected), flush=True)
+    with contextlib.ExitStack() as stack:
+        outputs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _ in others]
+        running = [
+            subprocess.Popen(
+                [*pytest, *stream.args, "-p", "no:cacheprovider"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=settings.ROOT,
+            )
+            for stream, output in zip(others, outputs, strict=True)
+        ]
+        try:
+            print(f"\n--- {first.name} ---", flush=True)
+            codes = [subprocess.run([*pytest, *first.args], check=False, cwd=settings.ROOT).returncode]
+            codes += [process.wait() for process in running]
+        finally:
+            for process in running:
+                if process.poll() is None:
+                    process.kill()
+        for stream, output in zip(others, outputs, strict=True):
+            output.seek(0)
+            print(f"\n--- {stream.name} ---\n" + output.read(), flush=True)
+    return combined_exit_code(*codes)
+
+
+def combined_exit_code(*codes: int) -> int:
+    """One exit code for several pytest runs: the first failure's; pytest's 5
+    ("no tests collected", e.g. `-k` matched only one side) only if all said it."""
+    failed = [code for code in codes if code not in (0, NO_TESTS_COLLECTED)]
+    if failed:
+        return failed[0]
+    return NO_TESTS_COLLECTED if all(code == NO_TESTS_COLLECTED for code in codes) else 0
