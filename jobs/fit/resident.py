@@ -179,7 +179,7 @@ class Resident:
         Cached, because reading a cached Python block, even to sample none
         of it, deserializes it in the JVM: ~0.1 s per 100 MB here."""
         if self._indices is None:
-            from pyspark import RDD  # lazy: pyspark, loaded only when used
+            from pyspark import RDD
 
             if self.anchor is not None:
                 sampled = self.anchor._jrdd.sample(False, 0.0, 0).cache()
