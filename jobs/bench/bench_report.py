@@ -50,15 +50,15 @@ EXPLAIN = {
     "the barrier tasks, then only arithmetic and one TCP round trip) takes {v:.2f}x numpy's iteration in "
     "one process, the memory-bandwidth floor. A lost worker still recomputes its blocks from lineage: "
     "the barrier job runs again and the fit starts over.",
-    "gd_4e6_per_iteration_job_vs_numpy": "With one Spark job per iteration it is {v:.1f}x: each "
-    "iteration is a Spark job whose tasks compute on the Python workers' own copies of the blocks.",
+    "gd_4e6_per_iteration_job_vs_numpy": "With one Spark job per iteration it is {v:.1f}x: every "
+    "iteration unpickles each cached block from the JVM into the Python worker again.",
     "one_job_vs_memory_floor": "At the largest size, one iteration of the one-job fit takes {v:.2f}x "
     "the memory floor measured beside it: the same barrier tasks holding the same blocks, the same "
     "all-reduce round trip, a kernel that only reads every array once (its sum). The GD kernel is one "
     "fused pass over cache-sized sub-blocks (residual, gradient and both losses per sub-block).",
     "gd_vs_floor_plus_empty_job": "With one Spark job per iteration, an iteration takes {v:.2f}x the "
-    "memory floor plus an empty Spark job: the Python workers keep the blocks they unpickled between "
-    "jobs (jobs.fit.resident), so an iteration reads no block from the JVM, only the workers' copies.",
+    "memory floor plus an empty Spark job: the rest is the cached blocks shipped from the JVM into the "
+    "Python workers and unpickled again every iteration.",
 }
 
 
@@ -177,9 +177,9 @@ def _scaling_lines(result: dict) -> list[str]:
             "",
             "Small data: Spark's fixed cost per job (scheduling, task launch, the Python worker "
             "round trip) dominates and the time per iteration is flat. Large data: the time grows "
-            "with the rows, set by memory bandwidth (the Python workers keep their copies of the "
-            "blocks between jobs). The memory floor is one read pass over the same blocks in the "
-            "one-job fit's tasks, on the same cores; numpy is the same fit in one process.",
+            "with the rows, set by unpickling the cached blocks and by memory bandwidth. The memory "
+            "floor is one read pass over the same blocks in the one-job fit's tasks, on the same "
+            "cores; numpy is the same fit in one process.",
         ]
     for rows in result.get("scaling_left_out", []):
         lines.append(

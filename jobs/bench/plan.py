@@ -20,9 +20,7 @@ RTOL = 1e-9
 # A cached synthetic row is 13 float64 (bias, 11 features, target). The Python
 # worker that computes on a block holds a second copy, and generating one
 # briefly needs two more, so a size runs only where its share of the rows
-# takes at most a quarter of each holder's memory. (The copies the Python
-# workers keep between jobs live outside the JVM, each worker's bounded by
-# jobs.fit.resident.default_budget: 1/16 of the machine's memory.)
+# takes at most a quarter of each holder's memory.
 BYTES_PER_ROW = 13 * 8
 MEMORY_SHARE = 4
 

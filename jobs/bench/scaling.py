@@ -68,7 +68,7 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
     data = synthetic_data(sc, rows, partitions=partitions)
     x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
     w0 = baseline_weights(data)
-    warm_fits = warm_copies(sc, data)
+    warm_copies(sc, data)
     reference = numpy_gd(x, y, x_test, y_test, w0, steps, 0.1)[0]
     check(f"synthetic {rows}: numpy", reference, fit_gd(sc, data, iterations=steps).weights)
     check(f"synthetic {rows}: one-job", reference, fit_gd(sc, data, iterations=steps, one_job=True).weights)
@@ -91,7 +91,7 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
         )
     measured = Measured()
     measured.run(variants, plan.repeats, echo=False)
-    entry = {"rows": rows, "warm_fits": warm_fits}
+    entry = {"rows": rows}
     for name in variants:
         if name not in ("one_job", "memory_floor"):
             entry[f"{name}_per_iteration"] = measured.median(name) / steps
