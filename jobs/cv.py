@@ -68,14 +68,11 @@ def cross_validate(
     """Fit k models on the train split, all in one pass (one job) per iteration,
     or with `one_job` the whole fit as one job."""
     check_hyperparameters(iterations=iterations, lr=lr, folds=folds)
-
-    # Not cached in the JVM: a Python worker that keeps the data's block
-    # derives its CV block from it, once (jobs.fit.resident).
-    def make(block: Block) -> CVBlock:
-        return cv_block(block, folds, seed)
-
-    blocks = data.blocks.map(make).setName("cv blocks")
-    resident(blocks, source=resident(data.blocks), derive=make)
+    # Not cached in the JVM: the Python workers keep each partition's CV
+    # block after the first iteration (jobs.fit.resident), their tasks placed
+    # where the data's cached blocks are.
+    blocks = data.blocks.map(lambda b: cv_block(b, folds, seed)).setName("cv blocks")
+    resident(blocks, anchor=data.blocks)
     train_mse: list[np.ndarray] = []
     val_mse: list[np.ndarray] = []
     counts: dict[str, np.ndarray] = {}

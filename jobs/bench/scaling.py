@@ -15,7 +15,6 @@ from jobs.bench import article
 from jobs.bench.plan import BYTES_PER_ROW, MEMORY_SHARE, RTOL, Measured, Plan, block_holders, fitting_sizes
 from jobs.data.synthetic import synthetic_arrays, synthetic_data
 from jobs.fit.loop import iterate
-from jobs.fit.resident import resident
 from jobs.gd import baseline_weights, fit_gd, read_pass_kernel
 
 
@@ -68,7 +67,7 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
     data = synthetic_data(sc, rows, partitions=partitions)
     x, y, x_test, y_test = synthetic_arrays(rows, partitions, seed=1)
     w0 = baseline_weights(data)
-    warm_copies(sc, data)
+    fit_gd(sc, data, iterations=1)  # fill the cache before timing
     reference = numpy_gd(x, y, x_test, y_test, w0, steps, 0.1)[0]
     check(f"synthetic {rows}: numpy", reference, fit_gd(sc, data, iterations=steps).weights)
     check(f"synthetic {rows}: one-job", reference, fit_gd(sc, data, iterations=steps, one_job=True).weights)
@@ -101,27 +100,6 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
     for cached in (empty, data.blocks, *(records or ())):
         cached.unpersist()
     return entry
-
-
-WARM_FITS = 16
-WARM_IN_A_ROW = 3
-
-
-def warm_copies(sc, data) -> int:
-    """Fill the JVM's cache, then the Python workers' copies of the blocks
-    (jobs.fit.resident), before anything is timed: one-iteration fits until
-    WARM_IN_A_ROW in a row read no block from the JVM (at most WARM_FITS).
-    Spark hands its idle workers out in turn, so each worker takes its
-    copies on its first tasks. Returns how many fits it took."""
-    handle = resident(data.blocks)
-    quiet = 0
-    for fits in range(1, WARM_FITS + 1):
-        before = handle.read_from_rdd
-        fit_gd(sc, data, iterations=1)
-        quiet = quiet + 1 if handle.read_from_rdd == before else 0
-        if quiet == WARM_IN_A_ROW:
-            return fits
-    return WARM_FITS
 
 
 class LoopTimes:

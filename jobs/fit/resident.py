@@ -105,32 +105,15 @@ class Resident:
     `anchor` is an RDD with the same partitions (by default `rdd` itself);
     when it is cached, tasks follow its blocks' locations, so on a cluster
     a partition's task goes where its copy was made.
-
-    With `source` and `derive`, `rdd` is `source.rdd.map(derive)`: a worker
-    that keeps the source's partition derives this one from it, without
-    reading anything from the JVM (the CV blocks from the data's blocks).
     """
 
-    def __init__(
-        self,
-        rdd: RDD,
-        anchor: RDD | None = None,
-        *,
-        source: Resident | None = None,
-        derive: Callable[[Any], Any] | None = None,
-    ):
-        if (source is None) != (derive is None):
-            raise ValueError("a derived handle needs both its source and derive")
+    def __init__(self, rdd: RDD, anchor: RDD | None = None):
         self.rdd = rdd
-        self.source, self.derive = source, derive
-        anchor = anchor if anchor is not None else source.rdd if source is not None else rdd
+        anchor = rdd if anchor is None else anchor
         self.anchor = anchor if anchor.is_cached else None
         self.key = (rdd.context.applicationId, rdd.id())
         self.read_from_rdd = 0  # partitions read from the RDD itself (first time, or not kept there)
         self._indices: RDD | None = None
-
-    def _kept_somewhere(self) -> bool:
-        return bool(self.read_from_rdd or (self.source is not None and self.source._kept_somewhere()))
 
     def map_partitions(self, fn: Callable[[int, list], Any]) -> list:
         """[fn(index, items) for every partition], in partition order; one job
@@ -138,20 +121,12 @@ class Resident:
         partitions = self.rdd.getNumPartitions()
         results: dict[int, Any] = {}
         key = self.key
-        if self._kept_somewhere():  # copies exist somewhere: ask the workers first
-            source_key = self.source.key if self.source is not None else None
-            derive = self.derive
+        if self.read_from_rdd:  # copies exist somewhere: ask the workers first
 
             def kept(index, nothing):
                 for _ in nothing:  # (empty) read to its end: the worker stays reusable
                     pass
-                cache = worker_cache()
-                items = cache.get((*key, index))
-                if items is None and source_key is not None:
-                    base = cache.get((*source_key, index))
-                    if base is not None:
-                        items = [derive(item) for item in base]
-                        cache.put((*key, index), items)
+                items = worker_cache().get((*key, index))
                 yield index, items is not None, None if items is None else fn(index, items)
 
             for index, found, result in self._index_rdd().mapPartitionsWithIndex(kept).collect():
@@ -190,19 +165,13 @@ class Resident:
         return self._indices
 
 
-def resident(
-    rdd: RDD,
-    anchor: RDD | None = None,
-    *,
-    source: Resident | None = None,
-    derive: Callable[[Any], Any] | None = None,
-) -> Resident:
+def resident(rdd: RDD, anchor: RDD | None = None) -> Resident:
     """The handle for `rdd`, the same for as long as the RDD object lives
     (it rides on the object: a fit after a fit over the same blocks finds
     the workers' copies)."""
     handle = getattr(rdd, _HANDLE, None)
     if handle is None:
-        handle = Resident(rdd, anchor, source=source, derive=derive)
+        handle = Resident(rdd, anchor)
         setattr(rdd, _HANDLE, handle)
     return handle
 

@@ -114,17 +114,3 @@ def test_the_kernels_answers_from_kept_blocks_equal_numpy_on_the_whole_data(spar
         np.testing.assert_allclose(total.gradient, x.T @ (x @ w - y), rtol=1e-9)
         np.testing.assert_allclose(total.train_sse, np.sum((x @ w - y) ** 2), rtol=1e-9)
     rdd.unpersist()
-
-
-def test_a_derived_rdd_is_made_from_the_workers_copies_of_its_source(spark):
-    sc = spark.sparkContext
-    source_rdd = sc.parallelize([np.arange(3.0) + i for i in range(6)], 3).cache()
-    source = Resident(source_rdd)
-    double = lambda item: 2 * item  # noqa: E731
-    source.map_partitions(row_sums)  # the workers keep the source's blocks
-    derived = Resident(source_rdd.map(double), source=source, derive=double)
-    want = [[float(np.sum(2 * (np.arange(3.0) + i))) for i in (2 * p, 2 * p + 1)] for p in range(3)]
-    for _ in range(3):
-        assert derived.map_partitions(row_sums) == want
-    assert derived.read_from_rdd <= 3  # only where a task found no copy of the source
-    source_rdd.unpersist()
