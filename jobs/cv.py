@@ -1,6 +1,6 @@
 """k-fold cross-validation that trains the k models at once, the article's
 third job: ONE pass over the cached data per iteration, each row feeding the
-k-1 models whose validation fold it is not in, the k models in the tasks.
+k-1 models whose validation fold it is not in, the k models broadcast.
 
     spark-submit jobs/__main__.py cv --folds 6 --iterations 50
 """
@@ -17,7 +17,6 @@ from jobs.data.table import Block, RegressionData
 from jobs.errors import JobError
 from jobs.fit.kernels import Partials, cv_partials
 from jobs.fit.loop import iterate
-from jobs.fit.resident import resident
 from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
 
 if TYPE_CHECKING:
@@ -68,11 +67,7 @@ def cross_validate(
     """Fit k models on the train split, all in one pass (one job) per iteration,
     or with `one_job` the whole fit as one job."""
     check_hyperparameters(iterations=iterations, lr=lr, folds=folds)
-    # Not cached in the JVM: the Python workers keep each partition's CV
-    # block after the first iteration (jobs.fit.resident), their tasks placed
-    # where the data's cached blocks are.
-    blocks = data.blocks.map(lambda b: cv_block(b, folds, seed)).setName("cv blocks")
-    resident(blocks, anchor=data.blocks)
+    blocks = data.blocks.map(lambda b: cv_block(b, folds, seed)).setName("cv blocks").cache()
     train_mse: list[np.ndarray] = []
     val_mse: list[np.ndarray] = []
     counts: dict[str, np.ndarray] = {}
@@ -99,8 +94,10 @@ def cross_validate(
             check_loss(step, train_mse[0][j], train_mse[-2][j] if step > 1 else None, train_mse[-1][j], lr)
         return weights - lr * partials.gradient / n_train[None, :]
 
-    # The k models (12 x k numbers) ride in the task closure, as GD's weights do.
-    weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job, broadcast=False)
+    try:
+        weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job)
+    finally:
+        blocks.unpersist()
     n_train, n_val = counts["train"], counts["val"]
     train = np.array(train_mse)
     val = np.array(val_mse)

@@ -15,7 +15,6 @@ import numpy as np
 from jobs.errors import JobError
 from jobs.fit.allreduce import AllReduceServer, run_task
 from jobs.fit.kernels import Partials
-from jobs.fit.resident import resident
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
@@ -24,23 +23,22 @@ if TYPE_CHECKING:
 def sum_partials(blocks: RDD, kernel: Callable[[Any], Partials]) -> Partials:
     """Apply `kernel` to every block and add the Partials.
 
-    The blocks come from the Python workers' own copies where they have them
-    (`jobs.fit.resident`): after the first job, an iteration reads no block
-    from the JVM. The partials are added on the driver in partition order,
-    not in the order tasks finish (as `reduce` does), so a run is
-    bit-identical to any other with the same partitioning: after a retried
-    task, a lost worker or on another cluster size.
+    The partials are added on the driver in partition order, not in the order
+    tasks finish (as `reduce` does), so a run is bit-identical to any other
+    with the same partitioning: after a retried task, a lost worker or on
+    another cluster size.
     """
 
-    def per_partition(_index, items):
+    def per_partition(index, items):
         total = None
         for item in items:
             part = kernel(item)
             total = part if total is None else total + part
-        return total
+        if total is not None:
+            yield index, total
 
-    totals = resident(blocks).map_partitions(per_partition)
-    return reduce(add, (total for total in totals if total is not None))
+    partials = sorted(blocks.mapPartitionsWithIndex(per_partition).collect(), key=lambda pair: pair[0])
+    return reduce(add, (part for _, part in partials))
 
 
 Kernel = Callable[[Any, np.ndarray], Partials]  # (block, weights) -> that block's partial sums
