@@ -47,6 +47,12 @@ def service_entries(project: ComposeProject, *args: str) -> list[dict]:
     return entries
 
 
+def running_image(project: ComposeProject) -> str | None:
+    """The image the running master was started from (as Compose names it), or None."""
+    masters = service_entries(project, "--status", "running", "master")
+    return masters[0].get("Image") if masters else None
+
+
 def running_services(project: ComposeProject) -> dict[str, int]:
     """Service name -> running containers, for this compose project."""
     return _count_services(service_entries(project, "--status", "running"))
@@ -181,7 +187,12 @@ def refuse_ports_held_by_another(project: ComposeProject, port_settings: Iterabl
 def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> None:
     """Start what is missing and scale the workers to `workers`, in place: the
     master, the driver and a running job are left alone; wait until the
-    master lists that many live workers."""
+    master lists that many live workers. A running cluster keeps the image
+    it runs: a project that names none would take .env's `:latest`, and
+    Compose recreates every service whose image name changed."""
+    image = running_image(project)
+    if image:
+        project = project.with_defaults(SPARKLAB_IMAGE=image)
     project.run("up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}")
     wait_for_workers(project, workers)
 
