@@ -380,3 +380,14 @@ def test_status_names_every_running_service_and_ui_addresses_connect_by_localhos
     monkeypatch.setattr(ComposeProject, "run", lambda self, *args, **kwargs: published)
     assert lifecycle.service_url(project, "connect", 15002, scheme="sc") == "sc://localhost:15002"
     assert lifecycle.service_url(project, "notebook", 8888) == "http://127.0.0.1:15002"
+
+
+def test_images_that_cannot_be_built_leave_the_tests_to_say_why(monkeypatch, capsys):
+    def cannot_build():
+        raise suite.images.ImageError("no base image here: sudo ./lab image")
+
+    monkeypatch.setattr(suite, "engine_problem", lambda: None)
+    monkeypatch.setattr(suite.images, "build_notebook", cannot_build)
+    suite.build_images_first()  # no traceback: the streams still run
+    said = capsys.readouterr().out
+    assert said == "test: the images could not be built: no base image here: sudo ./lab image\n"
