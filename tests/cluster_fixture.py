@@ -46,7 +46,7 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(workers: int = 2, connect: bool = True):
+def running_cluster(workers: int = 2):
     problem = engine.engine_problem()
     if problem:
         message = f"cluster tests need Docker: {problem}"
@@ -60,11 +60,10 @@ def running_cluster(workers: int = 2, connect: bool = True):
     tag = lifecycle.ensure_images()
     project = ComposeProject.of_checkout(workers, name=f"sparklab-test-{uuid.uuid4().hex[:8]}")
     project = project.with_variables(SPARKLAB_IMAGE=tag, SPARKLAB_MASTER_UI_PORT="", SPARKLAB_HISTORY_PORT="")
-    # The Spark Connect server too, where tests use it (tests/cluster/test_connect.py):
-    # idle, it holds no executor (dynamic allocation), so the other tests see
-    # the cluster's every slot. `down` removes it with the rest (same profile).
-    if connect:
-        project = project.with_profiles(settings.CONNECT_PROFILE).with_variables(SPARKLAB_CONNECT_PORT="")
+    # The Spark Connect server too (tests/cluster/test_connect.py): idle, it
+    # holds no executor (dynamic allocation), so the other tests see the
+    # cluster's every slot. `down` removes it with the rest (same profile).
+    project = project.with_profiles(settings.CONNECT_PROFILE).with_variables(SPARKLAB_CONNECT_PORT="")
     saved = dict(os.environ)
     os.environ.update(project.environment())  # DockerCompose runs `docker compose` with this process's
     compose = DockerCompose(str(settings.ROOT), compose_file_name="docker-compose.yml", wait=True)

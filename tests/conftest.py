@@ -43,12 +43,9 @@ def write_csv(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cluster(request):
-    """The Compose cluster (2 workers), started once for every cluster test of
-    this pytest process; with the Spark Connect server when one of them uses
-    it (a JVM and a gRPC health check every 5 s that the others would pay for)."""
+def cluster():
+    """The Compose cluster (2 workers), started once for every cluster test."""
     from tests.cluster_fixture import running_cluster
 
-    connect = any(item.path.name == "test_connect.py" for item in request.session.items)
-    with running_cluster(workers=2, connect=connect) as running:
+    with running_cluster(workers=2) as running:
         yield running
