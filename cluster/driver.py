@@ -34,6 +34,26 @@ def submit_command(project: ComposeProject, script: str) -> list[str]:
     return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={workers}", script]
 
 
+# The driver container's processes that hold an application's event log
+# open: the application's own driver JVM, whoever started it ($1: the
+# application id, $2: the signal). Exit 1 when none does.
+SIGNAL_EVENT_LOG_WRITER = r"""
+pids=$(for p in /proc/[0-9]*; do
+  ls -l "$p/fd" 2>/dev/null | grep -q -- "/opt/spark-events/.*$1" && echo "${p#/proc/}"
+done)
+[ -n "$pids" ] && kill -"$2" $pids
+"""
+
+
+def signal_application_in_driver(project: ComposeProject, name: str, app_id: str) -> bool:
+    """Send SIGname to the driver JVM of application `app_id` alone (the one
+    writing its event log), for an application SparkLab did not name: a
+    `./lab submit` script names its own, a shell in the driver container too."""
+    script = ["sh", "-c", SIGNAL_EVENT_LOG_WRITER, "sh", app_id, name]
+    done = project.run("exec", "-T", "driver", *script, check=False, capture=True)
+    return done.returncode == 0
+
+
 def signal_in_driver(project: ComposeProject, name: str, pattern: str) -> bool:
     """Send SIGname to the driver container's processes whose command line matches `pattern`."""
     done = project.run("exec", "-T", "driver", "pkill", f"-{name}", "-f", pattern, check=False, capture=True)

@@ -16,6 +16,7 @@ from cluster.driver import (
     CONTAINER_RESULTS,
     RUN_NAME,
     raise_if_interrupted,
+    signal_application_in_driver,
     signal_in_driver,
     spark_submit,
     submit_command,
@@ -210,9 +211,14 @@ def stop_applications(project: ComposeProject, app_ids: list[str], *, every: boo
     ended = []
     for app in chosen:
         run = RUN_NAME.search(active[app]["name"])
-        # Our own runs carry their id; anything else started in the driver
-        # (a pyspark shell, a script) is a SparkSubmit JVM of its own.
-        pattern = run.group(1) if run else "org.apache.spark.deploy.SparkSubmit"
-        if signal_in_driver(project, "TERM", pattern):
+        # SparkLab's jobs carry their run id on every process of the run;
+        # any other application in the driver container (a script, a shell)
+        # is ended through the one JVM that writes its event log, never by
+        # signalling every spark-submit there (other people's jobs).
+        if run:
+            stopped = signal_in_driver(project, "TERM", run.group(1))
+        else:
+            stopped = signal_application_in_driver(project, "TERM", app)
+        if stopped:
             ended.append(app)
     return ended

@@ -16,9 +16,10 @@ import time
 import numpy as np
 import pytest
 
-from cluster import lifecycle, settings, submit
+from cluster import lifecycle, scripts, settings, submit
 from jobs.data.table import load_table
 from jobs.gd import fit_gd
+from jobs.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
 
@@ -26,6 +27,12 @@ pytestmark = pytest.mark.cluster
 def sparklab_apps(project) -> list[dict]:
     apps = lifecycle.master_state(project).get("activeapps", [])
     return [a for a in apps if a["name"].startswith("sparklab-")]
+
+
+def apps_named(project, prefix: str) -> list[str]:
+    """The ids of the running applications whose name starts with `prefix`."""
+    apps = lifecycle.master_state(project).get("activeapps", [])
+    return [a["id"] for a in apps if a["name"].startswith(prefix)]
 
 
 def wait_until_no_sparklab_app(project, seconds: float = 30) -> None:
@@ -133,6 +140,58 @@ def test_two_jobs_at_once_both_run_and_give_the_result_of_a_run_alone(cluster, l
     for payload in results.values():
         assert payload["metrics"]["executors"] == cluster.workers, payload["metrics"]
         assert_same_fit(payload, local_gd[10])
+
+
+def test_stop_ends_the_named_script_alone_and_a_job_beside_it_finishes(cluster, local_gd, tmp_path):
+    """`./lab stop APP_ID` for a submitted script (an application named by its
+    own code, without SparkLab's run id) while a SparkLab job runs beside it
+    in the same driver container: the script ends, the job does not."""
+    script = settings.ROOT / "tests" / "cluster" / "scripts" / "busy.py"
+    ended: dict[str, object] = {}
+
+    def run_script() -> None:
+        try:
+            ended["script"] = scripts.run_on_cluster(cluster.project, script, [])
+        except BaseException as error:
+            ended["script_error"] = error
+
+    threads = [threading.Thread(target=run_script)]
+    threads[0].start()
+    try:
+        waited = wait_until(lambda: apps_named(cluster.project, "a busy script"), timeout=180)
+        assert waited, "the script's application never showed on the master"
+        [script_app] = waited
+        job_started = threading.Event()
+
+        def job() -> None:
+            try:
+                path = submit.submit(
+                    cluster.project,
+                    "gd",
+                    {"iterations": 150, "partitions": 2},
+                    out=tmp_path,
+                    echo=False,
+                    on_line=lambda line: " step 5/" in " ".join(line.split()) and job_started.set(),
+                )
+                ended["job"] = json.loads(path.read_text())
+            except BaseException as error:
+                ended["job_error"] = error
+
+        threads.append(threading.Thread(target=job))
+        threads[1].start()
+        assert job_started.wait(180), "the job did not start"
+        assert submit.stop_applications(cluster.project, [script_app]) == [script_app]
+        threads[1].join(600)
+    finally:
+        for left in apps_named(cluster.project, "a busy script"):  # never left holding slots
+            submit.stop_applications(cluster.project, [left])
+        for thread in threads:
+            thread.join(120)
+    assert "job_error" not in ended, ended.get("job_error")
+    assert_same_fit(ended["job"], local_gd[150])
+    code, _ = ended.get("script") or (None, None)
+    assert code not in (0, None), f"the stopped script ended with {code}: {ended.get('script_error')}"
+    assert wait_until(lambda: not apps_named(cluster.project, "a busy script"), timeout=30)
 
 
 def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd, tmp_path):
