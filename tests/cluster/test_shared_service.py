@@ -142,6 +142,31 @@ def test_two_jobs_at_once_both_run_and_give_the_result_of_a_run_alone(cluster, l
         assert_same_fit(payload, local_gd[10])
 
 
+def gd_fit_in_background(cluster, out) -> tuple[threading.Thread, threading.Event, dict]:
+    """A 150-iteration gd on the cluster, in a started thread; the event is set
+    at its fifth step; the dict gets its "payload" or its "error"."""
+    started = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def job() -> None:
+        try:
+            path = submit.submit(
+                cluster.project,
+                "gd",
+                {"iterations": 150, "partitions": 2},
+                out=out,
+                echo=False,
+                on_line=lambda line: " step 5/" in " ".join(line.split()) and started.set(),
+            )
+            outcome["payload"] = json.loads(path.read_text())
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    return thread, started, outcome
+
+
 def test_stop_ends_the_named_script_alone_and_a_job_beside_it_finishes(cluster, local_gd, tmp_path):
     """`./lab stop APP_ID` for a submitted script (an application named by its
     own code, without SparkLab's run id) while a SparkLab job runs beside it
@@ -161,59 +186,25 @@ def test_stop_ends_the_named_script_alone_and_a_job_beside_it_finishes(cluster, 
         waited = wait_until(lambda: apps_named(cluster.project, "a busy script"), timeout=180)
         assert waited, "the script's application never showed on the master"
         [script_app] = waited
-        job_started = threading.Event()
-
-        def job() -> None:
-            try:
-                path = submit.submit(
-                    cluster.project,
-                    "gd",
-                    {"iterations": 150, "partitions": 2},
-                    out=tmp_path,
-                    echo=False,
-                    on_line=lambda line: " step 5/" in " ".join(line.split()) and job_started.set(),
-                )
-                ended["job"] = json.loads(path.read_text())
-            except BaseException as error:
-                ended["job_error"] = error
-
-        threads.append(threading.Thread(target=job))
-        threads[1].start()
+        job, job_started, outcome = gd_fit_in_background(cluster, tmp_path)
+        threads.append(job)
         assert job_started.wait(180), "the job did not start"
         assert submit.stop_applications(cluster.project, [script_app]) == [script_app]
-        threads[1].join(600)
+        job.join(600)
     finally:
         for left in apps_named(cluster.project, "a busy script"):  # never left holding slots
             submit.stop_applications(cluster.project, [left])
         for thread in threads:
             thread.join(120)
-    assert "job_error" not in ended, ended.get("job_error")
-    assert_same_fit(ended["job"], local_gd[150])
+    assert "error" not in outcome, outcome.get("error")
+    assert_same_fit(outcome["payload"], local_gd[150])
     code, _ = ended.get("script") or (None, None)
     assert code not in (0, None), f"the stopped script ended with {code}: {ended.get('script_error')}"
     assert wait_until(lambda: not apps_named(cluster.project, "a busy script"), timeout=30)
 
 
 def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd, tmp_path):
-    started = threading.Event()
-    outcome: dict[str, object] = {}
-
-    def job() -> None:
-        try:
-            path = submit.submit(
-                cluster.project,
-                "gd",
-                {"iterations": 150, "partitions": 2},
-                out=tmp_path,
-                echo=False,
-                on_line=lambda line: " step 5/" in " ".join(line.split()) and started.set(),
-            )
-            outcome["payload"] = json.loads(path.read_text())
-        except BaseException as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=job)
-    thread.start()
+    thread, started, outcome = gd_fit_in_background(cluster, tmp_path)
     try:
         assert started.wait(180), "the job did not start"
         master_before = cluster.project.run("ps", "-q", "master", capture=True).stdout
