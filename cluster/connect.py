@@ -20,7 +20,7 @@ import urllib.error
 from cluster import engine
 from cluster.images import IMAGE_PYTHON
 from cluster.inputs import container_path
-from cluster.lifecycle import master_ui, service_entries
+from cluster.lifecycle import master_ui, service_entries, service_ready
 from cluster.project import ComposeProject
 from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError
 from jobs.data.paths import expand_inputs, wine_csv
@@ -38,7 +38,7 @@ UP_HINT = "run `./lab up --connect`"
 
 
 def connect_service(project: ComposeProject) -> dict | None:
-    """The connect container as `docker compose ps` reports it (State, Health), or None."""
+    """The connect container as `docker compose ps` reports it (its State), or None."""
     for entry in service_entries(project.with_profiles(CONNECT_PROFILE), CONNECT_PROFILE):
         if entry.get("Service") == CONNECT_PROFILE:
             return entry
@@ -46,21 +46,21 @@ def connect_service(project: ComposeProject) -> dict | None:
 
 
 def connect_address(project: ComposeProject) -> tuple[str, int]:
-    """The server's published (host, port) once it is healthy; otherwise a
-    one-line ClusterError that says what to run."""
+    """The server's published (host, port) once it is ready (its healthcheck,
+    run now); otherwise a one-line ClusterError that says what to run."""
     service = connect_service(project)
     if service is None:
         raise ClusterError(f"the Spark Connect server is not running: {UP_HINT}")
-    state, health = service.get("State", ""), service.get("Health", "")
+    state = service.get("State", "")
     if state != "running":
         raise ClusterError(f"the Spark Connect server is {state or 'not running'}: {UP_HINT}")
-    if health and health != "healthy":
+    project = project.with_profiles(CONNECT_PROFILE)
+    ready = service_ready(project, CONNECT_PROFILE)
+    if not ready:
         raise ClusterError(
-            f"the Spark Connect server is {health}, not ready yet: wait, or see `./lab logs connect`"
+            f"the Spark Connect server is not ready yet ({ready.reason}): wait, or see `./lab logs connect`"
         )
-    done = project.with_profiles(CONNECT_PROFILE).run(
-        "port", CONNECT_PROFILE, str(CONTAINER_PORT), capture=True
-    )
+    done = project.run("port", CONNECT_PROFILE, str(CONTAINER_PORT), capture=True)
     host, _, port = done.stdout.strip().splitlines()[0].rpartition(":")
     return host, int(port)
 
@@ -107,7 +107,7 @@ def job_command(project: ComposeProject, job: str, options: dict) -> list[str]:
 
 
 def problem(project: ComposeProject) -> str | None:
-    """None when the server is up and healthy; otherwise why not, in one line."""
+    """None when the server is up and ready; otherwise why not, in one line."""
     try:
         connect_address(project)
     except ClusterError as error:

@@ -65,7 +65,7 @@ def join(
     # first attempt, so that ends the wait at once.
 
     def registered_or_refused() -> str | NotReady:
-        check = ["exec", "-T", "worker", "python", "/opt/sparklab/healthcheck.py", "worker"]
+        check = ["exec", "-T", "worker", lifecycle.HEALTHCHECK, "worker"]
         if project.run(*check, check=False, capture=True).returncode == 0:
             return "registered"
         logs = project.run("logs", "--no-color", "worker", check=False, capture=True).stdout

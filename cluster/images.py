@@ -43,7 +43,7 @@ APP_REPO = "sparklab/spark"
 # What reaches the executors; the versions come from the lock.
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
 # Files of the app image: their content is part of its tag.
-APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.py")
+APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.sh")
 # Writes the JVM class archive during the build (jobs/runtime/class_archive.py says why).
 CLASS_ARCHIVE_SCRIPT = ROOT / "jobs" / "runtime" / "class_archive.py"
 # sparklab/notebook:<hash>: the Spark image plus JupyterLab (./lab notebook),

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def require_running(project: ComposeProject) -> None:
         )
     if not services.get("driver"):
         print("lab: the driver container was not running; starting it again", file=sys.stderr)
-        project.run("up", "-d", "--wait", "--no-recreate", "driver")
+        project.run("up", "-d", "--no-recreate", "driver")
+        wait_ready(project, ["driver"], timeout=60)
     if _published_beyond_loopback(entries, "master"):  # `./lab up --advertise`: hosts may join
         probe_hosts_that_joined(project)
 
@@ -124,11 +126,13 @@ def up(
     advertise: str | None = None,
     peers: Iterable[str] = (),
     base: str | None = None,
-) -> None:
+) -> dict:
     """Build what is missing (a missing base from the public image `base`
     when given), start the stack (with `connect`, the Spark Connect server
-    too), wait until N workers are registered. With `advertise`, other
-    hosts (`peers`, by address) reach it on that address (cluster.across)."""
+    too), wait until N workers are registered and every service is ready,
+    probe the versions on every executor (returned: `probe`). With
+    `advertise`, other hosts (`peers`, by address) reach it on that address
+    (cluster.across)."""
     problem = engine.engine_problem()
     if problem:
         raise ClusterError(f"{problem}: start Docker, or run the jobs on local[*]")
@@ -147,7 +151,7 @@ def up(
     project = project.with_defaults(SPARKLAB_IMAGE=tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
     resize(project, workers, timeout=timeout)
-    probe(project)
+    found = probe(project)
     ui = master_ui(project)
     print(
         f"up: master UI {ui}  history {service_url(project, 'history', 18080)}  "
@@ -156,6 +160,7 @@ def up(
     )
     if connect:
         print("up: Spark Connect is up; `./lab connect` prints its URL with the token", file=sys.stderr)
+    return found
 
 
 # The settings of the host ports `up` publishes (the Connect server's with --connect).
@@ -193,8 +198,51 @@ def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> No
     image = running_image(project)
     if image:
         project = project.with_defaults(SPARKLAB_IMAGE=image)
-    project.run("up", "-d", "--wait", "--wait-timeout", str(int(timeout)), "--scale", f"worker={workers}")
-    wait_for_workers(project, workers)
+    project.run("up", "-d", "--scale", f"worker={workers}")
+    others = [service for service in running_services(project) if service != "worker"]
+    wait_ready(project, others, timeout=timeout)
+    wait_for_workers(project, workers, timeout=timeout)
+
+
+# Each container's own healthcheck (cluster/images/healthcheck.sh): Docker
+# runs it every 30 s, for `docker ps` and `./lab status`; waits run it now.
+# Docker 20.10 has no faster interval while a container starts (start_interval),
+# and every check is an exec that costs ~0.1 s of CPU: at 3 s in five
+# containers, an idle cluster used a fifth of a core here.
+HEALTHCHECK = "/opt/sparklab/healthcheck.sh"
+
+
+def service_ready(project: ComposeProject, service: str) -> bool | NotReady:
+    """Whether `service`'s (first) container is ready, by its own healthcheck,
+    run now. A container that exited (or is being restarted after it did) is
+    no wait: a ClusterError with the last line of its log."""
+    done = project.run("exec", "-T", service, HEALTHCHECK, service, check=False, capture=True)
+    if done.returncode == 0:
+        return True
+    for entry in service_entries(project, "--all", service):
+        if entry.get("State") in ("exited", "dead", "restarting"):
+            said = project.run("logs", "--no-log-prefix", "--tail", "20", service, check=False, capture=True)
+            raise ClusterError(
+                f"{service} {entry['State']}: {last_line(said.stdout + said.stderr)}; "
+                f"see `./lab logs {service}`"
+            )
+    return NotReady(f"{service}: {last_line(done.stdout + done.stderr, 'not ready')}")
+
+
+def wait_ready(project: ComposeProject, services: Iterable[str], *, timeout: float = 300) -> None:
+    """Wait (bounded) until each of `services` is ready, in turn; else one
+    ClusterError naming the service, what its healthcheck said and what to run."""
+    deadline = time.monotonic() + timeout
+    for service in services:
+        ready = wait_until(
+            lambda service=service: service_ready(project, service),
+            timeout=max(deadline - time.monotonic(), 0),
+            interval=0.5,
+        )
+        if not ready:
+            raise ClusterError(
+                f"{ready.reason}, after {timeout:.0f} s; see `./lab logs {service}` and `./lab status`"
+            )
 
 
 def wait_for_workers(project: ComposeProject, workers: int, *, timeout: float = 90) -> None:

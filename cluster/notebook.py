@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cluster import images
 from cluster.credentials import ensure_secret
-from cluster.lifecycle import require_running, service_url
+from cluster.lifecycle import require_running, service_url, wait_ready
 from cluster.project import ComposeProject
 from cluster.settings import NOTEBOOK_PASSWD_FILE, NOTEBOOK_TOKEN_FILE
 from jobs.report.files import write_text_atomic
@@ -23,7 +23,8 @@ def start(project: ComposeProject) -> str:
     write_passwd()
     token = ensure_secret(NOTEBOOK_TOKEN_FILE).read_text().strip()
     project = project.with_defaults(SPARKLAB_NOTEBOOK_IMAGE=images.build_notebook())
-    project.run("--profile", "notebook", "up", "-d", "--wait", "--no-deps", "notebook")
+    project.run("--profile", "notebook", "up", "-d", "--no-deps", "notebook")
+    wait_ready(project.with_profiles("notebook"), ["notebook"], timeout=300)
     return f"{service_url(project, 'notebook', 8888)}/lab?token={token}"
 
 

@@ -1,5 +1,6 @@
-"""The Compose cluster for the tests: testcontainers' DockerCompose with the
-project's own compose file, isolated (own project name, any free ports),
+"""The Compose cluster for the tests, started and stopped by the very
+`lifecycle.up` and `lifecycle.down` that `./lab up` and `./lab down` run:
+an isolated project (its own name, any free ports, the Connect server too),
 torn down whatever happens, with the containers' logs in any failure."""
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster import credentials, engine, lifecycle, settings
+from cluster import engine, lifecycle
 from cluster.project import ComposeProject
-
-# testcontainers' reaper (Ryuk) is a public image this machine cannot pull;
-# teardown is guaranteed by the fixture's finally instead.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+from cluster.settings import CONNECT_PROFILE, ClusterError
 
 
 def cluster_required() -> bool:
@@ -31,9 +29,9 @@ def cluster_required() -> bool:
 
 @dataclass
 class Cluster:
-    compose: object  # testcontainers DockerCompose
     project: ComposeProject
     workers: int
+    probe: dict  # what `up`'s version probe found on every executor
 
     @property
     def env(self) -> dict[str, str]:
@@ -41,8 +39,10 @@ class Cluster:
         return self.project.environment()
 
     def logs(self) -> str:
-        out, err = self.compose.get_logs()
-        return (out + err)[-6000:]
+        done = self.project.every_profile().run(
+            "logs", "--no-color", "--tail", "100", check=False, capture=True
+        )
+        return (done.stdout + done.stderr)[-6000:]
 
 
 @contextmanager
@@ -53,30 +53,22 @@ def running_cluster(workers: int = 2):
         if cluster_required():
             pytest.fail(message + " (required here: SPARKLAB_REQUIRE_CLUSTER, CI, or a docker CLI)")
         pytest.skip(message)
-    from testcontainers.compose import DockerCompose
-
-    credentials.ensure_secret()
-    credentials.ensure_connect_token()
-    tag = lifecycle.ensure_images()
-    project = ComposeProject.of_checkout(workers, name=f"sparklab-test-{uuid.uuid4().hex[:8]}")
-    project = project.with_variables(SPARKLAB_IMAGE=tag, SPARKLAB_MASTER_UI_PORT="", SPARKLAB_HISTORY_PORT="")
     # The Spark Connect server too (tests/cluster/test_connect.py): idle, it
     # holds no executor (dynamic allocation), so the other tests see the
-    # cluster's every slot. `down` removes it with the rest (same profile).
-    project = project.with_profiles(settings.CONNECT_PROFILE).with_variables(SPARKLAB_CONNECT_PORT="")
-    saved = dict(os.environ)
-    os.environ.update(project.environment())  # DockerCompose runs `docker compose` with this process's
-    compose = DockerCompose(str(settings.ROOT), compose_file_name="docker-compose.yml", wait=True)
-    cluster = Cluster(compose, project, workers)
+    # cluster's every slot. `down` removes it with the rest.
+    project = ComposeProject.of_checkout(workers, name=f"sparklab-test-{uuid.uuid4().hex[:8]}")
+    project = project.with_profiles(CONNECT_PROFILE).with_variables(
+        SPARKLAB_IMAGE=lifecycle.ensure_images(),  # the tests' own `up` and `run` calls keep it
+        # Any free ports: beside a developer's own cluster, and beside the other streams'.
+        SPARKLAB_MASTER_UI_PORT="",
+        SPARKLAB_HISTORY_PORT="",
+        SPARKLAB_CONNECT_PORT="",
+    )
     try:
         try:
-            compose.start()
-        except Exception as error:
-            pytest.fail(f"the cluster did not come up: {error}\n{cluster.logs()}")
-        yield cluster
+            found = lifecycle.up(project, workers, connect=True)
+        except ClusterError as error:
+            pytest.fail(f"the cluster did not come up: {error}\n{Cluster(project, workers, {}).logs()}")
+        yield Cluster(project, workers, found)
     finally:
-        try:
-            compose.stop(down=True)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        lifecycle.down(project, volumes=True)

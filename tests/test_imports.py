@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = {"pyspark", "py4j", "pandas", "numpy", "pyarrow", "matplotlib", "testcontainers", "jupyter"}
 LAZY_MARK = "# lazy:"
 # Run as scripts by path (in a container, beside ./lab, in the image build), not imported.
-SCRIPTS = {"cluster/images/healthcheck.py", "cluster/script_launcher.py", "jobs/runtime/watchdog.py"}
+SCRIPTS = {"cluster/script_launcher.py", "jobs/runtime/watchdog.py"}
 
 
 def sources() -> dict[str, Path]:
@@ -92,7 +92,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_module_level_imports_have_no_circle():
     graph = module_level_graph()
-    assert len(graph) > 80, sorted(graph)  # every module was read
+    assert len(graph) >= 80, sorted(graph)  # every module was read
     assert graph["tasks"] >= {"cluster.runs", "cluster.lifecycle"}, graph["tasks"]
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
@@ -164,7 +164,7 @@ def test_cluster_imports_only_its_own_layer_or_those_below():
     layer_of = {f"cluster.{name}": depth for depth, names in enumerate(CLUSTER_LAYERS) for name in names}
     graph = module_level_graph()
     unlayered = sorted(m for m in graph if m.startswith("cluster.") and m not in layer_of)
-    assert unlayered == ["cluster.images.healthcheck", "cluster.script_launcher"], unlayered  # scripts
+    assert unlayered == ["cluster.script_launcher"], unlayered  # scripts
     upward = [
         f"{module} -> {target}"
         for module, depth in layer_of.items()

@@ -110,6 +110,20 @@ LOG
   fi
 }
 
+# Wait (at most 60 s) until the master at spark://HOST:PORT accepts
+# connections: Compose starts every service at once, and a worker or an
+# application whose first registration finds no master waits 5 to 20 s
+# before it tries again.
+wait_for_master() {
+  address=${1#spark://}
+  tries=120
+  until bash -c "exec 3<>/dev/tcp/${address%:*}/${address##*:}" 2>/dev/null; do
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || return 0  # Spark says the rest itself
+    sleep 0.5
+  done
+}
+
 role=${1:-}
 case "$role" in
   master)
@@ -118,6 +132,7 @@ case "$role" in
     ;;
   worker)
     shift; write_conf
+    wait_for_master "${1:-spark://master:7077}"
     exec spark-class org.apache.spark.deploy.worker.Worker \
       --cores "${SPARK_WORKER_CORES:-1}" --memory "${SPARK_WORKER_MEMORY:-1g}" \
       --work-dir /opt/spark-work --webui-port 8081 \
@@ -141,6 +156,7 @@ case "$role" in
     # command line, a conf file or the UI): clients must send it as a bearer token.
     SPARK_CONNECT_AUTHENTICATE_TOKEN=$(cat "$token_file")
     export SPARK_CONNECT_AUTHENTICATE_TOKEN
+    wait_for_master "${1:-spark://master:7077}"
     # At most SPARKLAB_CONNECT_CORES task slots, and only while queries run
     # (dynamic allocation; shuffle tracking stands in for a shuffle service):
     # submitted jobs still find a slot on every worker.

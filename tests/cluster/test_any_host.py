@@ -12,7 +12,8 @@ results belong to that user.
 The second host's root file system is made once per machine (an image tagged
 by its recipe); the user's ~/.cache/sparklab is kept between runs beside it,
 seeded with this host's pure-Python pyspark wheel and the images' wheels, as
-a user's cache is after a first run with a registry."""
+a user's cache is after a first run with a registry. The host's container is
+testcontainers' DockerContainer."""
 
 from __future__ import annotations
 
@@ -30,10 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
 
 from cluster import engine, images, lifecycle, settings
 
 pytestmark = [pytest.mark.cluster, pytest.mark.hosts]
+# testcontainers' reaper (Ryuk) is a public image a machine without a
+# registry cannot pull; the fixture's ExitStack removes the container instead.
+testcontainers_config.ryuk_disabled = True
 
 SUITE = "trixie"  # Debian 13
 PACKAGES = (
@@ -178,24 +184,26 @@ def second_host(tmp_path_factory):
     where = Path(f"/tmp/sparklab-second-host-{uuid.uuid4().hex[:8]}")
     checkout = fresh_checkout(where)
     socket = Path("/var/run/docker.sock")
-    name = f"sparklab-test-second-host-{uuid.uuid4().hex[:8]}"
-    ca_bundle = [f"--volume={path}:{path}:ro" for path in [os.environ.get("PIP_CERT")] if path]
-    passed = [f"--env={n}={os.environ[n]}" for n in PASSED_ON if os.environ.get(n)]
     # The user is not root; the socket's group stands for the docker group.
-    user = [f"--user={UID}:{UID}", f"--group-add={socket.stat().st_gid}", f"--env=HOME=/home/{USER}"]
-    mounts = [f"--volume={socket}:{socket}", f"--volume={where}:{where}"]
-    mounts += [f"--volume={USER_CACHE}:/home/{USER}/.cache/sparklab", *ca_bundle]
-    start = ["docker", "run", "-d", "--init", "--name", name, "--network=host"]
-    subprocess.run(
-        [*start, *user, *mounts, *passed, image, "sleep", "infinity"],
-        check=True,
-        capture_output=True,
+    container = (
+        DockerContainer(
+            image, command=["sleep", "infinity"], name=f"sparklab-test-second-host-{uuid.uuid4().hex[:8]}"
+        )
+        .with_kwargs(
+            user=f"{UID}:{UID}", group_add=[str(socket.stat().st_gid)], network_mode="host", init=True
+        )
+        .with_env("HOME", f"/home/{USER}")
+        .with_envs(**{name: os.environ[name] for name in PASSED_ON if os.environ.get(name)})
+        .with_volume_mapping(str(socket), str(socket), "rw")
+        .with_volume_mapping(str(where), str(where), "rw")
+        .with_volume_mapping(str(USER_CACHE), f"/home/{USER}/.cache/sparklab", "rw")
     )
-    host = SecondHost(name, checkout)
+    for ca_bundle in filter(None, [os.environ.get("PIP_CERT")]):
+        container = container.with_volume_mapping(ca_bundle, ca_bundle, "ro")
     with contextlib.ExitStack() as teardown:  # each step runs, whatever the one before did
         teardown.callback(shutil.rmtree, where, ignore_errors=True)
         teardown.callback(subprocess.run, ["docker", "image", "rm", BASE, PUBLIC], capture_output=True)
-        teardown.callback(subprocess.run, ["docker", "rm", "-f", name], capture_output=True)
+        host = SecondHost(teardown.enter_context(container).get_wrapped_container().name, checkout)
         teardown.callback(host.lab, "down", "--volumes", env=CLUSTER_ENV, timeout=300)
         yield host
 

@@ -57,7 +57,7 @@ def test_rest_submission_server_is_off(cluster):
 
 
 def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
-    result = lifecycle.probe(cluster.project)
+    result = cluster.probe  # `up` ran it, as for every `./lab up`
     assert result["mismatches"] == []
     assert len(result["nodes"]) == 2, result["nodes"]
     assert all(found == result["driver"] for found in result["nodes"].values())
