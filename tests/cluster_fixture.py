@@ -1,7 +1,8 @@
 """The Compose cluster for the tests, started and stopped by the very
 `lifecycle.up` and `lifecycle.down` that `./lab up` and `./lab down` run:
-an isolated project (its own name, any free ports, the Connect server too),
-torn down whatever happens, with the containers' logs in any failure."""
+an isolated project (its own name, any free ports), torn down whatever
+happens (the Connect server too, where `start_connect` started it), with
+the containers' logs in any failure."""
 
 from __future__ import annotations
 
@@ -53,11 +54,8 @@ def running_cluster(workers: int = 2):
         if cluster_required():
             pytest.fail(message + " (required here: SPARKLAB_REQUIRE_CLUSTER, CI, or a docker CLI)")
         pytest.skip(message)
-    # The Spark Connect server too (tests/cluster/test_connect.py): idle, it
-    # holds no executor (dynamic allocation), so the other tests see the
-    # cluster's every slot. `down` removes it with the rest.
     project = ComposeProject.of_checkout(workers, name=f"sparklab-test-{uuid.uuid4().hex[:8]}")
-    project = project.with_profiles(CONNECT_PROFILE).with_variables(
+    project = project.with_variables(
         SPARKLAB_IMAGE=lifecycle.ensure_images(),  # the tests' own `up` and `run` calls keep it
         # Any free ports: beside a developer's own cluster, and beside the other streams'.
         SPARKLAB_MASTER_UI_PORT="",
@@ -66,9 +64,18 @@ def running_cluster(workers: int = 2):
     )
     try:
         try:
-            found = lifecycle.up(project, workers, connect=True)
+            found = lifecycle.up(project, workers)
         except ClusterError as error:
             pytest.fail(f"the cluster did not come up: {error}\n{Cluster(project, workers, {}).logs()}")
         yield Cluster(project, workers, found)
     finally:
         lifecycle.down(project, volumes=True)
+
+
+def start_connect(cluster: Cluster) -> Cluster:
+    """The running cluster with its Spark Connect server, started as `./lab up
+    --connect` starts it on a running cluster (the same `resize`): only a
+    pytest process whose tests use it pays for its JVM. Idle, it holds no
+    executor (dynamic allocation), so the other tests see every slot."""
+    lifecycle.resize(cluster.project.with_profiles(CONNECT_PROFILE), cluster.workers)
+    return cluster

@@ -49,3 +49,11 @@ def cluster():
 
     with running_cluster(workers=2) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def connect_server(cluster):
+    """The cluster with its Spark Connect server, started on first use."""
+    from tests.cluster_fixture import start_connect
+
+    return start_connect(cluster)

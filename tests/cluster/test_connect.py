@@ -29,7 +29,8 @@ from jobs.runtime.connect import TOKEN_ENV
 from jobs.wordcount import Tokenizer, counter_reference, run
 from tests.dataframe.mllib_reference import FOLDS, cv_errors, lstsq, reference_rows
 
-pytestmark = pytest.mark.cluster
+# Every test here talks to the server (or, to one not started, by its name).
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("connect_server")]
 
 CLIENT = (
     "import sys\n"
