@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from jobs.data.synthetic import synthetic_data
 from jobs.data.table import load_table
 from jobs.experiments.monitoring import live_numbers, percentile, select_group, summarize_tasks
+from jobs.experiments.plots import drawn
 from jobs.gd import fit_gd
 
 NAME = "data-size"
@@ -172,19 +173,16 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: seconds per iteration against rows, one line per runtime (log-log)."""
-    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
-
-    plt, fig, ax = figure(figsize=(7, 4.5))
-    for runtime, label in RUNTIMES.items():
-        mine = sorted(
-            (row for row in summary["rows"] if row["runtime"] == runtime), key=lambda row: row["rows"]
-        )
-        if mine:
-            ax.plot(
-                [r["rows"] for r in mine], [r["iteration_seconds"] for r in mine], marker="o", label=label
+    with drawn(path, figsize=(7, 4.5)) as (_, ax):
+        for runtime, label in RUNTIMES.items():
+            mine = sorted(
+                (row for row in summary["rows"] if row["runtime"] == runtime), key=lambda row: row["rows"]
             )
-    ax.set(xscale="log", yscale="log", xlabel="rows", ylabel="median seconds per iteration",
-           title="GD: time per iteration against data size")  # fmt: skip
-    ax.legend()
-    ax.grid(alpha=0.3, which="both")
-    save_png(plt, fig, path)
+            if mine:
+                ax.plot(
+                    [r["rows"] for r in mine], [r["iteration_seconds"] for r in mine], marker="o", label=label
+                )
+        ax.set(xscale="log", yscale="log", xlabel="rows", ylabel="median seconds per iteration",
+               title="GD: time per iteration against data size")  # fmt: skip
+        ax.legend()
+        ax.grid(alpha=0.3, which="both")

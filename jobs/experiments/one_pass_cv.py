@@ -18,6 +18,7 @@ from jobs.cv import cross_validate
 from jobs.data.rows import fold_ids
 from jobs.data.table import Block, load_table
 from jobs.experiments.monitoring import live_numbers, select_group, summarize_tasks
+from jobs.experiments.plots import drawn
 from jobs.gd import fit_gd
 
 NAME = "one-pass-cv"
@@ -177,18 +178,17 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: the cost of each way as a multiple of one fit, against k."""
-    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
-
     rows = summary["rows"]
     ks = [row["k"] for row in rows]
-    plt, fig, ax = figure(figsize=(7, 4))
-    ax.plot(ks, [row["one_pass_ratio"] for row in rows], marker="o", label="one pass (k models together)")
-    ax.plot(ks, [row["sequential_ratio"] for row in rows], marker="s", label="k sequential fits")
-    ax.axhline(1, color="grey", linewidth=0.8, label="one fit")
-    ax.plot([ARTICLE_K], [ARTICLE_RATIO], marker="*", markersize=12, linestyle="", color="black",
-            label=f"the article: {ARTICLE_RATIO}x at k = {ARTICLE_K}")  # fmt: skip
-    ax.set(xlabel="k (folds)", ylabel="job seconds / one fit's", title="k-fold CV: one pass against k fits")
-    ax.set_xticks(ks)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    save_png(plt, fig, path)
+    with drawn(path, figsize=(7, 4)) as (_, ax):
+        ax.plot(ks, [row["one_pass_ratio"] for row in rows], marker="o", label="one pass (k models together)")
+        ax.plot(ks, [row["sequential_ratio"] for row in rows], marker="s", label="k sequential fits")
+        ax.axhline(1, color="grey", linewidth=0.8, label="one fit")
+        ax.plot([ARTICLE_K], [ARTICLE_RATIO], marker="*", markersize=12, linestyle="", color="black",
+                label=f"the article: {ARTICLE_RATIO}x at k = {ARTICLE_K}")  # fmt: skip
+        ax.set(
+            xlabel="k (folds)", ylabel="job seconds / one fit's", title="k-fold CV: one pass against k fits"
+        )
+        ax.set_xticks(ks)
+        ax.legend()
+        ax.grid(alpha=0.3)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from jobs.data.synthetic import synthetic_data
 from jobs.experiments.monitoring import live_numbers, percentile, select_group, summarize_tasks
+from jobs.experiments.plots import drawn
 from jobs.gd import fit_gd
 
 NAME = "partitions"
@@ -128,20 +129,19 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: time per iteration and the per-task time distribution."""
-    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
-
     rows = summary["rows"]
-    plt, fig, (left, right) = figure(1, 2, figsize=(11, 4))
-    parts = [row["partitions"] for row in rows]
-    left.plot(parts, [row["iteration_seconds"] for row in rows], marker="o")
-    left.set(xscale="log", xlabel="partitions", ylabel="median seconds per iteration",
-             title="Time per GD iteration")  # fmt: skip
-    left.set_xticks(parts, [str(p) for p in parts])
-    left.grid(alpha=0.3)
-    right.boxplot([row["task_seconds"] for row in rows], tick_labels=[str(p) for p in parts])
-    right.set(
-        yscale="log", xlabel="partitions", ylabel="task duration (s)", title="Per-task times (every task)"
-    )
-    right.grid(alpha=0.3)
-    fig.suptitle(f"{result['plan']['rows']} synthetic rows, {result['plan']['iterations']} iterations each")
-    save_png(plt, fig, path)
+    with drawn(path, 1, 2, figsize=(11, 4)) as (fig, (left, right)):
+        parts = [row["partitions"] for row in rows]
+        left.plot(parts, [row["iteration_seconds"] for row in rows], marker="o")
+        left.set(xscale="log", xlabel="partitions", ylabel="median seconds per iteration",
+                 title="Time per GD iteration")  # fmt: skip
+        left.set_xticks(parts, [str(p) for p in parts])
+        left.grid(alpha=0.3)
+        right.boxplot([row["task_seconds"] for row in rows], tick_labels=[str(p) for p in parts])
+        right.set(
+            yscale="log", xlabel="partitions", ylabel="task duration (s)", title="Per-task times (every task)"
+        )
+        right.grid(alpha=0.3)
+        fig.suptitle(
+            f"{result['plan']['rows']} synthetic rows, {result['plan']['iterations']} iterations each"
+        )

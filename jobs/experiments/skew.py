@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from operator import add
 
 from jobs.experiments.monitoring import live_numbers, select_group, summarize_tasks
+from jobs.experiments.plots import drawn
 
 NAME = "skew"
 QUESTION = (
@@ -221,20 +222,18 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: each reduce task's time in the stage that receives the words, per variant."""
-    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
-
     rows = summary["rows"]
-    plt, fig, axes = figure(1, len(rows), figsize=(12, 3.8), sharey=True)
-    for ax, row in zip(axes, rows, strict=True):
-        ax.bar(
-            range(len(row["task_seconds"])),
-            row["task_seconds"],
-            color="indianred" if row["key"] == "grouped" else "steelblue",
+    with drawn(path, 1, len(rows), figsize=(12, 3.8), sharey=True) as (fig, axes):
+        for ax, row in zip(axes, rows, strict=True):
+            ax.bar(
+                range(len(row["task_seconds"])),
+                row["task_seconds"],
+                color="indianred" if row["key"] == "grouped" else "steelblue",
+            )
+            ax.set(title=row["variant"], xlabel="reduce task (partition)")
+            ax.grid(alpha=0.3, axis="y")
+        axes[0].set_ylabel("task duration (s)")
+        fig.suptitle(
+            f"{result['total_words']} words, {result['hot_count']} of them {HOT!r}: "
+            "the stage that receives them"
         )
-        ax.set(title=row["variant"], xlabel="reduce task (partition)")
-        ax.grid(alpha=0.3, axis="y")
-    axes[0].set_ylabel("task duration (s)")
-    fig.suptitle(
-        f"{result['total_words']} words, {result['hot_count']} of them {HOT!r}: the stage that receives them"
-    )
-    save_png(plt, fig, path)

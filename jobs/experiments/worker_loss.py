@@ -22,6 +22,7 @@ from jobs.data.synthetic import FEATURES, synthetic_block
 from jobs.data.table import RegressionData
 from jobs.errors import JobError
 from jobs.experiments.monitoring import live_numbers, percentile, select_group
+from jobs.experiments.plots import drawn
 from jobs.gd import fit_gd
 from jobs.runtime.standalone import executor_count
 from jobs.waiting import wait_until
@@ -207,20 +208,19 @@ TABLE = (
 
 def plot(result: dict, summary: dict, path) -> None:
     """Host only: seconds per iteration, the ones after the kill marked."""
-    from jobs.report.charts import figure, save_png  # lazy: host only (matplotlib), not on executors
-
     rows = summary["rows"]
     kill_at = result["plan"]["kill_at"]
-    plt, fig, ax = figure(figsize=(8, 4))
-    colours = ["steelblue" if row["iteration"] <= kill_at else "indianred" for row in rows]
-    ax.bar([row["iteration"] for row in rows], [row["seconds"] for row in rows], color=colours)
-    for row in rows:
-        if row["rebuilt"] or row["failed"]:
-            note = f"{row['rebuilt']} rebuilt\n{row['failed']} failed"
-            ax.annotate(note, (row["iteration"], row["seconds"]),
-                        ha="center", va="bottom", fontsize=8)  # fmt: skip
-    ax.axvline(kill_at + 0.5, color="black", linestyle="--", label="worker killed")
-    ax.set(xlabel="iteration (one Spark job each)", ylabel="job seconds", title="GD fit with a worker killed")
-    ax.legend()
-    ax.grid(alpha=0.3, axis="y")
-    save_png(plt, fig, path)
+    with drawn(path, figsize=(8, 4)) as (_, ax):
+        colours = ["steelblue" if row["iteration"] <= kill_at else "indianred" for row in rows]
+        ax.bar([row["iteration"] for row in rows], [row["seconds"] for row in rows], color=colours)
+        for row in rows:
+            if row["rebuilt"] or row["failed"]:
+                note = f"{row['rebuilt']} rebuilt\n{row['failed']} failed"
+                ax.annotate(note, (row["iteration"], row["seconds"]),
+                            ha="center", va="bottom", fontsize=8)  # fmt: skip
+        ax.axvline(kill_at + 0.5, color="black", linestyle="--", label="worker killed")
+        ax.set(
+            xlabel="iteration (one Spark job each)", ylabel="job seconds", title="GD fit with a worker killed"
+        )
+        ax.legend()
+        ax.grid(alpha=0.3, axis="y")
