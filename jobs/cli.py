@@ -25,7 +25,7 @@ from jobs.checks import check_arguments, replaced_result
 from jobs.data.table import Split, load_table
 from jobs.dataframe import mllib
 from jobs.dataframe import wordcount as dataframe_wordcount
-from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
+from jobs.errors import JobError, Terminated, ended_by, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.options import THEN, build_parser, split_runs
 from jobs.report.files import write_json_atomic
 from jobs.runtime import metrics
@@ -315,8 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         for path, payload in execute_all(runs, on_start=lambda job: current.__setitem__(0, job)):
             print(json.dumps({"job": payload["job"], "result": str(path)}), flush=True)
     except JobError as error:
-        print(f"sparklab {current[0]}: error: {error}", file=sys.stderr)
-        return JobError.exit_code
+        return ended_by(f"sparklab {current[0]}", error)
     except (KeyboardInterrupt, Terminated) as stop:
         print(f"sparklab {current[0]}: interrupted; no result written", file=sys.stderr)
         return interrupt_exit_code(stop)

@@ -1,18 +1,27 @@
 """The one error type a job raises for bad input or a bad setup.
 
 Its message is a single line that names the file (and line) and says what is
-wrong or what to run; `jobs.cli` prints it and exits non-zero, so the user
-never has to read a Java stack trace to learn that a field is not a number.
+wrong or what to run; the command that ran the job says it in one line and
+exits 2 (`ended_by`), so the user never has to read a Java stack trace to
+learn that a field is not a number.
 """
 
 import re
 import signal
+import sys
 
 
 class JobError(Exception):
     """A user-facing failure: bad input, bad option, missing data or cluster."""
 
     exit_code = 2
+
+
+def ended_by(prog: str, error: JobError) -> int:
+    """A command ended by a JobError: its one line on stderr as `PROG: error: MESSAGE`,
+    and the exit code for the command to return."""
+    print(f"{prog}: error: {error}", file=sys.stderr)
+    return error.exit_code
 
 
 class Terminated(BaseException):

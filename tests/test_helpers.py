@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.errors import last_line
+from jobs.errors import JobError, ended_by, last_line
 from jobs.report.files import written_atomically
 from jobs.waiting import NotReady, wait_until
 
@@ -51,6 +51,11 @@ def test_last_line_is_the_last_line_that_is_not_blank(said, expected):
 
 def test_last_line_has_a_default_of_the_callers_choosing():
     assert last_line("", "no answer") == "no answer"
+
+
+def test_a_command_ended_by_a_job_error_says_its_one_line_and_returns_2(capsys):
+    assert ended_by("bench", JobError("data/wine.csv: no such file")) == 2
+    assert capsys.readouterr().err == "bench: error: data/wine.csv: no such file\n"
 
 
 def test_a_path_written_atomically_appears_whole(tmp_path):

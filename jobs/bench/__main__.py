@@ -11,7 +11,7 @@ from jobs.bench.bench_report import write_bench_report
 from jobs.bench.plan import Plan, bound_lines
 from jobs.bench.suite import run_bench
 from jobs.data.paths import wine_csv
-from jobs.errors import JobError
+from jobs.errors import JobError, ended_by
 from jobs.report.files import new_run_id, write_json_atomic
 from jobs.runtime.session import build_session, master_from_env
 
@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = wine_csv(args.data)
     except JobError as error:
-        print(f"bench: error: {error}", file=sys.stderr)
-        return 2
+        return ended_by("bench", error)
     plan = Plan.tiny() if args.tiny else Plan.quick() if args.quick else Plan()
     plan.mllib = not args.no_mllib
     master = args.master or master_from_env()
@@ -46,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spark = build_session(master, "sparklab-bench", conf=conf)
     except JobError as error:
-        print(f"bench: error: {error}", file=sys.stderr)
-        return 2
+        return ended_by("bench", error)
     try:
         result = run_bench(spark, path, plan)
     finally:

@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 
-from jobs.errors import JobError
+from jobs.errors import JobError, ended_by
 from jobs.runtime.connect import connect_session
 
 
@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(json.dumps(measure(args.url, args.queries)))
     except JobError as error:
-        print(f"round_trip: error: {error}", file=sys.stderr)
-        return JobError.exit_code
+        return ended_by("round_trip", error)
     return 0
 
 

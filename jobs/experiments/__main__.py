@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from jobs.data.paths import wine_csv
-from jobs.errors import JobError
+from jobs.errors import JobError, ended_by
 from jobs.experiments.context import Context
 from jobs.experiments.registry import EXPERIMENTS
 from jobs.report.files import write_json_atomic
@@ -32,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = wine_csv(args.data)
     except JobError as error:
-        print(f"experiment: error: {error}", file=sys.stderr)
-        return 2
+        return ended_by("experiment", error)
     ctx = Context(args.names[0], args.master or master_from_env(), data, args.smallest)
     try:
         for name in args.names:
@@ -52,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             path = write_json_atomic(args.out / f"{name}.json", result)
             print(f"experiment {name}: written to {path}", file=sys.stderr)
     except JobError as error:
-        print(f"experiment: error: {error}", file=sys.stderr)
-        return 2
+        return ended_by("experiment", error)
     finally:
         ctx.close()
     return 0
