@@ -57,12 +57,23 @@ def _add_wordcount_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strip-punct", action="store_true", help="strip punctuation")
 
 
-def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> None:
+def _add_data_option(parser: argparse.ArgumentParser) -> None:
+    """--data: the CSV that gd, cv and mllib read."""
     parser.add_argument(
         "--data",
         default=None,
         help="the ;-separated CSV, target last (default: $SPARKLAB_WINE_CSV, else data/)",
     )
+
+
+def _add_split_options(parser: argparse.ArgumentParser) -> None:
+    """The row hash's split (and folds), the same for gd, cv and mllib."""
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of rows held out for test")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the row hash behind the split and folds")
+
+
+def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> None:
+    _add_data_option(parser)
     if folds:
         parser.add_argument("--folds", type=int, default=6, help="k, the number of folds and models")
     parser.add_argument("--iterations", type=int, default=50, help="gradient steps")
@@ -78,8 +89,7 @@ def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> 
         default="error",
         help="error: stop at the first bad row; skip: skip and count them",
     )
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of rows held out for test")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the row hash behind the split and folds")
+    _add_split_options(parser)
     parser.add_argument(
         "--no-standardize",
         action="store_true",
@@ -88,15 +98,10 @@ def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> 
 
 
 def _add_mllib_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        default=None,
-        help="the ;-separated CSV, target last (default: $SPARKLAB_WINE_CSV, else data/)",
-    )
+    _add_data_option(parser)
     parser.add_argument("--folds", type=int, default=6, help="k, the folds of MLlib's CrossValidator")
     parser.add_argument("--max-iter", type=int, default=100, help="l-bfgs iterations at most")
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of rows held out for test")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the row hash behind the split and folds")
+    _add_split_options(parser)
 
 
 JOB_HELP = {
