@@ -124,6 +124,18 @@ wait_for_master() {
   done
 }
 
+# A role's token (connect, notebook): from the file Compose mounts, into
+# the environment of the server exec'd next, never a command line, a conf
+# file or the UI. Without it the role refuses to start and says what creates it.
+export_token() {  # VARIABLE FILE WHAT COMMAND CREATED
+  if [ ! -s "$2" ]; then
+    echo "entrypoint: no $3 token at $2; run \`$4\` (it creates $5)" >&2
+    exit 64
+  fi
+  token=$(cat "$2")
+  export "$1=$token"
+}
+
 role=${1:-}
 case "$role" in
   master)
@@ -147,15 +159,9 @@ case "$role" in
     # The Spark Connect server, in the foreground: one long-lived application
     # on the master (spark-submit runs it: spark-defaults.conf applies).
     shift; write_conf
-    token_file=${SPARKLAB_CONNECT_TOKEN_FILE:-/run/secrets/connect_token}
-    if [ ! -s "$token_file" ]; then
-      echo "entrypoint: no Connect token at $token_file; run \`./lab up --connect\` (it creates cluster/secret/connect.token)" >&2
-      exit 64
-    fi
-    # The token reaches the server through its environment (never a
-    # command line, a conf file or the UI): clients must send it as a bearer token.
-    SPARK_CONNECT_AUTHENTICATE_TOKEN=$(cat "$token_file")
-    export SPARK_CONNECT_AUTHENTICATE_TOKEN
+    # Clients must send this token as a bearer token.
+    export_token SPARK_CONNECT_AUTHENTICATE_TOKEN "${SPARKLAB_CONNECT_TOKEN_FILE:-/run/secrets/connect_token}" \
+      Connect "./lab up --connect" cluster/secret/connect.token
     wait_for_master "${1:-spark://master:7077}"
     # At most SPARKLAB_CONNECT_CORES task slots, and only while queries run
     # (dynamic allocation; shuffle tracking stands in for a shuffle service):
@@ -175,14 +181,9 @@ case "$role" in
     # JupyterLab (the notebook image only): each kernel is a Spark driver in
     # client mode, reached by executors as `notebook` on the cluster network.
     shift; write_conf
-    token_file=${SPARKLAB_NOTEBOOK_TOKEN_FILE:-/run/secrets/notebook_token}
-    if [ ! -s "$token_file" ]; then
-      echo "entrypoint: no notebook token at $token_file; run \`./lab notebook\` (it creates cluster/secret/notebook.token)" >&2
-      exit 64
-    fi
-    # Through the environment, never a command line: Jupyter then shows it as `...` in its log.
-    JUPYTER_TOKEN=$(cat "$token_file")
-    export JUPYTER_TOKEN
+    # From the environment, Jupyter shows the token as `...` in its log.
+    export_token JUPYTER_TOKEN "${SPARKLAB_NOTEBOOK_TOKEN_FILE:-/run/secrets/notebook_token}" \
+      notebook "./lab notebook" cluster/secret/notebook.token
     # The user who ran ./lab may be root (compose: no capabilities).
     [ "$(id -u)" != 0 ] || set -- --allow-root "$@"
     exec jupyter lab --ip 0.0.0.0 --port 8888 --no-browser \
