@@ -74,7 +74,13 @@ def read_header(path: str, delimiter: str = ";") -> list[str]:
             f"{path}:1: the header is not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
             f"convert the file, e.g. `iconv -f latin1 -t utf-8`"
         ) from None
-    columns = [name.strip().strip('"') for name in header.rstrip("\r\n").split(delimiter)]
+    return header_columns(header.rstrip("\r\n"), path, delimiter)
+
+
+def header_columns(header: str, path: str, delimiter: str = ";") -> list[str]:
+    """Column names from `path`'s header line (its line end and byte-order mark
+    already gone): features, then the target. The jobs' and pyspark.ml's reads share it."""
+    columns = [name.strip().strip('"') for name in header.split(delimiter)]
     if len(columns) < 2:
         raise JobError(
             f"{path}:1: the header has {len(columns)} column; expected features and a "

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from jobs.data.rows import MAX_ABS, fold_ids, holdout_mask
-from jobs.data.table import Split
+from jobs.data.table import Split, header_columns
 from jobs.errors import JobError
 
 if TYPE_CHECKING:
@@ -71,27 +71,6 @@ class MLlibResult:
     frames: Frames
     fits: dict[str, SolverFit]
     cv: CVFit
-
-
-def header_columns(header: str, path: str, delimiter: str = ";") -> list[str]:
-    """Column names from the header line (as `jobs.data.table.read_header`)."""
-    columns = [name.strip().strip('"') for name in header.lstrip("\ufeff").split(delimiter)]
-    if len(columns) < 2:
-        raise JobError(
-            f"{path}:1: the header has {len(columns)} column; expected features and a "
-            f"target separated by {delimiter!r}"
-        )
-    if all(_is_number(c) for c in columns):
-        raise JobError(f"{path}:1: the first line holds numbers; expected a header of column names")
-    return columns
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def assignments(lines: int, split: Split, folds: int) -> np.ndarray:
@@ -146,7 +125,8 @@ def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str
     first = numbered.where(F.col("line") == 0).first()
     if first is None:
         raise JobError(f"{path}: the file is empty (expected a header and data rows)")
-    return numbered, header_columns(first["value"], path)
+    # Spark's text lines keep a byte-order mark (read_header's utf-8-sig drops it).
+    return numbered, header_columns(first["value"].lstrip("\ufeff"), path)
 
 
 def _checked_rows(numbered: DataFrame, path: str, width: int) -> tuple[DataFrame, int]:
