@@ -15,13 +15,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from cluster import scripts
 from cluster.settings import ROOT
+from jobs.waiting import wait_until
 
 LAB = str(ROOT / "lab")
 RUN_TIMEOUT = 240  # a hang ends the test as a failure, not the suite
@@ -45,18 +45,13 @@ def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before, or while, it was read
         return False
 
 
 def eventually(condition, timeout: float = 60) -> bool:
     """Poll `condition` until it holds or `timeout` passes (a bound, not a readiness sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    return bool(wait_until(condition, timeout=timeout, interval=0.2))
 
 
 # A script that says who it is (its pid, its parent the JVM's, its SPARKLAB_OUT), then waits.
