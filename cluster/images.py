@@ -42,6 +42,8 @@ BASE_BUILD_PID = WHEELHOUSE.parent / "base-build.pid"
 APP_REPO = "sparklab/spark"
 # What reaches the executors; the versions come from the lock.
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
+# What installs them in the build (the Dockerfile's venv stage), as on the host.
+INSTALLER = ("uv",)
 # Files of the app image: their content is part of its tag.
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.sh")
 # Writes the JVM class archive during the build (jobs/runtime/class_archive.py says why).
@@ -235,7 +237,7 @@ def build_app(
     if image_exists(tag) and not force:
         _run(["docker", "tag", tag, f"{APP_REPO}:latest"])
         return tag
-    wheels = ensure_wheels(lock, wheelhouse)
+    wheels = ensure_wheels(lock, wheelhouse) + ensure_wheels(lock, wheelhouse, names=INSTALLER)
     with tempfile.TemporaryDirectory(prefix="sparklab-image-") as tmp:
         context = Path(tmp)
         (context / "wheels").mkdir()
