@@ -2,8 +2,8 @@
 process. Part of a cluster test's time is spent waiting on containers
 (executors registering, a killed worker noticed, a health check's interval),
 so streams with clusters of their own, and the tests that need none, overlap
-on 2 cores: 17m51s in four streams against 37m29s in two here
-(docs/measurements/2026-12-06.md). The images are built first, once, so that
+on 2 cores: 17m51s in four streams against 37m29s in two here, until both
+cores are busy throughout (docs/measurements/2026-12-06.md). The images are built first, once, so that
 no two streams build the same image.
 
 Each stream's report is printed whole when it ends, the first one's as it
