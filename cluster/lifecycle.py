@@ -191,16 +191,20 @@ def refuse_ports_held_by_another(project: ComposeProject, port_settings: Iterabl
 
 def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> None:
     """Start what is missing and scale the workers to `workers`, in place: the
-    master, the driver and a running job are left alone; wait until the
-    master lists that many live workers. A running cluster keeps the image
+    master, the driver and a running job are left alone; wait until every
+    running service is ready and the master lists that many live workers.
+    A running cluster keeps the image
     it runs: a project that names none would take .env's `:latest`, and
     Compose recreates every service whose image name changed."""
     image = running_image(project)
     if image:
         project = project.with_defaults(SPARKLAB_IMAGE=image)
     project.run("up", "-d", "--scale", f"worker={workers}")
-    others = [service for service in running_services(project) if service != "worker"]
-    wait_ready(project, others, timeout=timeout)
+    # Every running service is waited for, a Connect server or a notebook
+    # started before too (every profile on: Compose then knows them).
+    every = project.every_profile()
+    others = [service for service in running_services(every) if service != "worker"]
+    wait_ready(every, others, timeout=timeout)
     wait_for_workers(project, workers, timeout=timeout)
 
 
