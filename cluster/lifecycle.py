@@ -203,9 +203,9 @@ def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> No
     # Every running service is waited for, a Connect server or a notebook
     # started before too (every profile on: Compose then knows them).
     every = project.every_profile()
-    others = [service for service in running_services(every) if service != "worker"]
-    wait_ready(every, others, timeout=timeout)
-    wait_for_workers(project, workers, timeout=timeout)
+    started = _count_services(service_entries(every, "--status", "running", "--status", "restarting"))
+    wait_ready(every, [service for service in started if service != "worker"], timeout=timeout)
+    wait_for_workers(project, workers)
 
 
 # Each container's own healthcheck (cluster/images/healthcheck.sh): Docker
@@ -216,13 +216,32 @@ def resize(project: ComposeProject, workers: int, *, timeout: float = 300) -> No
 HEALTHCHECK = "/opt/sparklab/healthcheck.sh"
 
 
+# What `docker compose exec` ends with when the command is not in the image.
+COMMAND_NOT_RUN = (126, 127)
+
+
 def service_ready(project: ComposeProject, service: str) -> bool | NotReady:
     """Whether `service`'s (first) container is ready, by its own healthcheck,
-    run now. A container that exited (or is being restarted after it did) is
-    no wait: a ClusterError with the last line of its log."""
-    done = project.run("exec", "-T", service, HEALTHCHECK, service, check=False, capture=True)
+    run now (bounded: a port that accepts and never answers is not ready).
+    A container that exited (or is being restarted after it did), or an
+    image without the healthcheck, is no wait: a one-line ClusterError."""
+    try:
+        done = project.run("exec", "-T", service, HEALTHCHECK, service, check=False, capture=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        return NotReady(f"{service}: its healthcheck did not answer within 15 s")
     if done.returncode == 0:
         return True
+    raise_if_exited(project, service)
+    if done.returncode in COMMAND_NOT_RUN:
+        raise ClusterError(
+            f"{service} runs an image without {HEALTHCHECK} (made before it): `./lab down`, then `./lab up`"
+        )
+    return NotReady(f"{service}: {last_line(done.stdout + done.stderr, 'not ready')}")
+
+
+def raise_if_exited(project: ComposeProject, service: str) -> None:
+    """A ClusterError with the last line of its log when a container of
+    `service` exited (or is being restarted after it did)."""
     for entry in service_entries(project, "--all", service):
         if entry.get("State") in ("exited", "dead", "restarting"):
             said = project.run("logs", "--no-log-prefix", "--tail", "20", service, check=False, capture=True)
@@ -230,7 +249,6 @@ def service_ready(project: ComposeProject, service: str) -> bool | NotReady:
                 f"{service} {entry['State']}: {last_line(said.stdout + said.stderr)}; "
                 f"see `./lab logs {service}`"
             )
-    return NotReady(f"{service}: {last_line(done.stdout + done.stderr, 'not ready')}")
 
 
 def wait_ready(project: ComposeProject, services: Iterable[str], *, timeout: float = 300) -> None:
@@ -250,15 +268,16 @@ def wait_ready(project: ComposeProject, services: Iterable[str], *, timeout: flo
 
 
 def wait_for_workers(project: ComposeProject, workers: int, *, timeout: float = 90) -> None:
-    """Wait (bounded) until the master lists exactly `workers` live workers.
-
-    Compose's --wait has seen each worker register; after a scale-down the
-    master may list a stopped one as ALIVE for a moment longer.
-    """
+    """Wait (bounded) until the master lists exactly `workers` live workers
+    (after a scale-down it may list a stopped one as ALIVE for a moment
+    longer); a worker container that exited ends the wait at once."""
 
     def listed() -> bool | NotReady:
         alive = len(alive_workers(master_state(project)))
-        return alive == workers or NotReady(f"the master lists {alive} live workers, not {workers}")
+        if alive == workers:
+            return True
+        raise_if_exited(project, "worker")
+        return NotReady(f"the master lists {alive} live workers, not {workers}")
 
     waited = wait_until(listed, timeout=timeout, interval=0.5)
     if not waited:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def running_cluster(workers: int = 2):
     try:
         try:
             found = lifecycle.up(project, workers)
-        except ClusterError as error:
+        except (ClusterError, OSError, subprocess.SubprocessError) as error:
             pytest.fail(f"the cluster did not come up: {error}\n{Cluster(project, workers, {}).logs()}")
         yield Cluster(project, workers, found)
     finally:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `healthcheck.sh ROLE [PORT]`: exit 0 when the container's role is ready,
 # else print why and exit 1. Docker runs it (docker-compose.yml) and so does
-# `./lab up` while it waits (cluster/readiness.py): one definition of ready.
+# `./lab up` while it waits (cluster/lifecycle.py): one definition of ready.
 #   master    ALIVE in its JSON (port 8080)
 #   worker    registered: a master URL in its JSON (port 8081)
 #   history   its REST API answers 200 (port 18080)
@@ -19,7 +19,7 @@ port=${2:-}
 get() {
   { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
   printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-  cat <&3
+  timeout 3 cat <&3  # a server that accepts and never answers is not ready
   exec 3<&-
 }
 

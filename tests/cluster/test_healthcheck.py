@@ -24,8 +24,9 @@ def spark_json(payload: dict) -> bytes:
 # Past one read of 64 KB: the whole answer is read.
 PADDING = "x" * 200_000
 ANSWERS = {
-    "/json/": spark_json({"url": "spark://master:7077", "status": "ALIVE", "padding": PADDING}),
-    "/standby/json/": spark_json({"status": "STANDBY", "workers": [{"state": "ALIVE"}]}),
+    "/json/": spark_json({"padding": PADDING, "url": "spark://master:7077", "status": "ALIVE"}),
+    # Only the master's own status counts, not one nested deeper.
+    "/standby/json/": spark_json({"status": "STANDBY", "workers": [{"state": "ALIVE", "status": "ALIVE"}]}),
     "/worker/json/": spark_json({"id": "worker-1", "masterurl": "spark://master:7077"}),
     "/unregistered/json/": spark_json({"id": "worker-1", "masterurl": ""}),
 }
@@ -108,6 +109,15 @@ def test_nothing_listening_is_not_ready(serve):
         done = check(role, port)
         assert done.returncode == 1, role
         assert done.stdout.strip() == f"not ready: nothing listens on port {port}", done.stdout
+
+
+def test_a_server_that_accepts_and_never_answers_is_not_ready_within_seconds():
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        done = check("history", silent.getsockname()[1])  # its own timeout, not check()'s 10 s
+    assert done.returncode == 1
+    assert done.stdout.startswith("not ready: GET /api/v1/applications?limit=1 answered"), done.stdout
 
 
 def test_a_listening_connect_port_is_ready(serve):

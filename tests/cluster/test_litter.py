@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from cluster import lifecycle
 from cluster.inputs import CONTAINER_CODE, CONTAINER_INPUTS
 from cluster.settings import MASTER_URL, ROOT
 
@@ -161,7 +162,7 @@ def test_a_driver_stopped_during_the_run_is_named(cluster, tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-        cluster.project.run("up", "-d", "--wait", "--no-recreate", "driver", capture=True)
+        lifecycle.require_running(cluster.project)  # starts the stopped driver again, and waits
         # `./lab down` removes the container; a stopped one keeps its /tmp: clean up after us.
         if script.startswith(f"{CONTAINER_CODE}/"):
             in_driver(cluster, "rm", "-rf", str(Path(script).parent))
