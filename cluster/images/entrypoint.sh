@@ -110,14 +110,16 @@ LOG
   fi
 }
 
-# Wait (at most 60 s) until the master at spark://HOST:PORT accepts
-# connections: Compose starts every service at once, and a worker or an
-# application whose first registration finds no master waits 5 to 20 s
-# before it tries again.
+# Wait (120 tries, each at most a second, half a second apart) until the
+# master at spark://HOST:PORT accepts connections: Compose starts every
+# service at once, and a worker or an application whose first registration
+# finds no master waits 5 to 20 s before it tries again. Several masters
+# (a comma list): Spark's own.
 wait_for_master() {
+  case "$1" in *,*) return 0 ;; esac
   address=${1#spark://}
   tries=120
-  until bash -c "exec 3<>/dev/tcp/${address%:*}/${address##*:}" 2>/dev/null; do
+  until timeout 1 bash -c "exec 3<>/dev/tcp/${address%:*}/${address##*:}" 2>/dev/null; do
     tries=$((tries - 1))
     [ "$tries" -gt 0 ] || return 0  # Spark says the rest itself
     sleep 0.5
