@@ -19,10 +19,9 @@ from pathlib import Path
 
 from invoke import Collection, Exit
 
+from cluster import applications, hosts, images, lifecycle, runs, suite, task_parser
 from cluster import connect as connect_service
-from cluster import hosts, images, lifecycle, runs, suite, task_parser
 from cluster import notebook as notebook_service
-from cluster import submit as cluster_submit
 from cluster.cli_reference import write_reference
 from cluster.project import ComposeProject
 from cluster.settings import MASTER_URL
@@ -125,18 +124,16 @@ def down(c, volumes=False):
 
 @command
 def status(c):
-    """Show the workers, cores, memory and applications, as the master reports them."""
-    project = ComposeProject.of_checkout()
-    lifecycle.require_running(project)
-    print(lifecycle.describe(project))
+    """Show the workers, then each application with its run id, owner (job, script, notebook...) and age."""
+    print(applications.status(ComposeProject.of_checkout()))
 
 
 @command(positional=["app"],
-         help={"app": "the application id (`./lab status` lists them)",
+         help={"app": "the application id or run id (`./lab status` lists them)",
                "all_": "every running application"})  # fmt: skip
 def stop(c, app=None, all_=False):
-    """End a running application on the cluster (`stop APP_ID`, or `stop --all`)."""
-    cluster_submit.stop_command(ComposeProject.of_checkout(), app, every=all_)
+    """End one running application on the cluster and nothing else (`stop ID`, or `stop --all`)."""
+    applications.stop_command(ComposeProject.of_checkout(), app, every=all_)
 
 
 @command(positional=["services"], iterable=["services"],

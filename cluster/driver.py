@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from cluster.lifecycle import master_state, running_services
 from cluster.project import ComposeProject
-from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError
+from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError, run_confs
 from jobs.errors import Terminated
 from jobs.runtime.child import read_lines, wait_for_child
 from jobs.runtime.standalone import alive_workers
@@ -24,14 +24,16 @@ CONTAINER_RESULTS = "/sparklab/results"
 CONTAINER_APP = "/sparklab/app"
 
 
-def submit_command(project: ComposeProject, script: str) -> list[str]:
+def submit_command(project: ComposeProject, script: str, *, run: str, owner: str) -> list[str]:
     """spark-submit of a script in the driver, on the cluster: one executor of one
-    task slot on every worker, so other applications still find slots (.env)."""
+    task slot on every worker, so other applications still find slots (.env);
+    the run id and owner in its configuration."""
     workers = running_services(project).get("worker", 1)
     if ADVERTISE_FILE in project.files:  # workers on other hosts count too
         workers = len(alive_workers(master_state(project))) or workers
     workers = max(1, workers)
-    return ["spark-submit", "--master", MASTER_URL, "--conf", f"spark.cores.max={workers}", script]
+    confs = ["--conf", f"spark.cores.max={workers}", *run_confs(run, owner)]
+    return ["spark-submit", "--master", MASTER_URL, *confs, script]
 
 
 # The driver container's processes that hold an application's event log
@@ -79,7 +81,6 @@ kill "$watcher" 2>/dev/null  # its cat ends alone when the exec closes stdin
 exit "$code"
 """
 RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the application's name
-RUN_NAME = re.compile(r"\[run (\S+)\]")
 # A job's last line (error, failure, interrupt): the host's command says it
 # once, in its own words, so the container's copy is not echoed.
 LAST_WORD = re.compile(r"^sparklab \w+: (error: |failed: |interrupted; )")

@@ -44,7 +44,7 @@ RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
 # What installs them in the build (the Dockerfile's venv stage), as on the host.
 INSTALLER = ("uv",)
 # Files of the app image: their content is part of its tag.
-APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.sh")
+APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.sh", "kernel.sh")
 # Writes the JVM class archive during the build (jobs/runtime/class_archive.py says why).
 CLASS_ARCHIVE_SCRIPT = ROOT / "jobs" / "runtime" / "class_archive.py"
 # sparklab/notebook:<hash>: the Spark image plus JupyterLab (./lab notebook),

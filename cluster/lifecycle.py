@@ -20,9 +20,9 @@ from cluster import engine, images
 from cluster.across import HOST_PREFIX, advertised
 from cluster.credentials import ensure_connect_token, ensure_secret
 from cluster.project import ComposeProject
-from cluster.settings import CONNECT_PROFILE, MASTER_URL, ClusterError, default_workers, setting
+from cluster.settings import CONNECT_PROFILE, MASTER_URL, ClusterError, default_workers, run_confs, setting
 from jobs.errors import last_line
-from jobs.report.files import write_text_atomic
+from jobs.report.files import new_run_id, write_text_atomic
 from jobs.runtime.standalone import alive_workers, read_master_state
 from jobs.waiting import NotReady, wait_until
 
@@ -311,7 +311,8 @@ def master_state(project: ComposeProject) -> dict:
 
 
 def describe(project: ComposeProject) -> str:
-    """The running services, then the master's view, as a few lines of text."""
+    """The running services, then the master's view of its workers, as a few
+    lines of text (the applications: cluster.applications.status)."""
     state = master_state(project)
     running = running_services(project.every_profile())
     lines = [
@@ -326,12 +327,6 @@ def describe(project: ComposeProject) -> str:
             f"{worker['coresused']}/{worker['cores']} cores  "
             f"{worker['memoryused']}/{worker['memory']} MB"
         )
-    for kind in ("activeapps", "completedapps"):
-        for app in state.get(kind, []):
-            lines.append(
-                f"  {kind[:-4]:<9} {app['id']}  {app['name']:<20} {app['state']:<8} "
-                f"{app.get('cores', 0)} cores  {app.get('duration', 0) / 1000:.1f} s"
-            )
     return "\n".join(lines)
 
 
@@ -349,7 +344,10 @@ def exec_driver(
 
 def probe(project: ComposeProject) -> dict:
     """Run one task on every executor; stop if any node's versions differ from the driver's."""
-    done = exec_driver(project, ["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL])
+    # pyspark starts the probe's JVM with spark-submit's arguments from PYSPARK_SUBMIT_ARGS.
+    submit_args = " ".join([*run_confs(new_run_id(), "probe"), "pyspark-shell"])
+    probe_ = ["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL]
+    done = exec_driver(project, ["env", f"PYSPARK_SUBMIT_ARGS={submit_args}", *probe_])
     if done.returncode != 0:
         # A mismatch is the news; the summary line after it is not.
         mismatch = next((line for line in done.stderr.splitlines() if "version mismatch" in line), None)

@@ -357,7 +357,7 @@ def run_on_cluster(
             args = list(args)
             for position, path in zip(positions, inside, strict=True):
                 args[position] = path
-            command = submit_command(project, f"{code_dir}/{LAUNCHER_NAME}")
+            command = submit_command(project, f"{code_dir}/{LAUNCHER_NAME}", run=run, owner="script")
             command[-1:-1] = spark_options(data, f"{code_dir}/code.zip")
             setup = ["env", f"SPARKLAB_DATA={data}", f"SPARKLAB_OUT={out_dir}"]
             setup += [f"{END_ENV}={code_dir}/{END_NAME}"]

@@ -14,17 +14,14 @@ from cluster import connect, engine
 from cluster.driver import (
     CONTAINER_APP,
     CONTAINER_RESULTS,
-    RUN_NAME,
     raise_if_interrupted,
-    signal_application_in_driver,
-    signal_in_driver,
     spark_submit,
     submit_command,
 )
 from cluster.inputs import container_path, staged
-from cluster.lifecycle import master_state, require_running
+from cluster.lifecycle import require_running
 from cluster.project import ComposeProject
-from cluster.settings import MASTER_URL, ROOT, ClusterError
+from cluster.settings import MASTER_URL, ROOT
 from jobs.bench.bench_report import write_bench_report
 from jobs.bench.round_trip import RATIO, add_to_bench
 from jobs.checks import check_out_dir, replaced_result
@@ -85,7 +82,8 @@ def submit_all(
             paths = mapped[first : first + count]
             options["input" if job == "wordcount" else "data"] = paths if job == "wordcount" else paths[0]
             argvs.append([job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)])
-        command = [*submit_command(project, f"{CONTAINER_APP}/jobs/__main__.py"), *join_runs(argvs)]
+        script = f"{CONTAINER_APP}/jobs/__main__.py"
+        command = [*submit_command(project, script, run=run_id, owner="job"), *join_runs(argvs)]
         code, lines = spark_submit(project, command, run=run_id, echo=echo, on_line=on_line)
     raise_if_interrupted(code)
     if code != 0:
@@ -110,7 +108,7 @@ def bench(project: ComposeProject, args: list[str], out: Path) -> Path:
     require_running(project)
     inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
     command = [
-        *submit_command(project, f"{CONTAINER_APP}/jobs/bench/__main__.py"),
+        *submit_command(project, f"{CONTAINER_APP}/jobs/bench/__main__.py", run=out.name, owner="bench"),
         "--master",
         MASTER_URL,
         "--data",
@@ -150,7 +148,7 @@ def experiments(
     require_running(project)
     inside = f"{CONTAINER_RESULTS}/experiments/{run}"
     script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
-    command = [*submit_command(project, script), *names, "--master", MASTER_URL,
+    command = [*submit_command(project, script, run=run, owner="experiment"), *names, "--master", MASTER_URL,
                "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
     code, lines = spark_submit(project, command, run=run, on_line=on_line)
     raise_if_interrupted(code)
@@ -188,37 +186,3 @@ def with_connect_round_trip(project: ComposeProject, result: dict) -> dict:
     result = add_to_bench(result, connect.round_trip(project))
     print(f"bench: {RATIO:<28} {result['ratios'][RATIO]:.3f}", file=sys.stderr)
     return result
-
-
-def stop_command(project: ComposeProject, app: str | None, *, every: bool) -> None:
-    """`./lab stop APP_ID` or `./lab stop --all`: says what it ended."""
-    if (not app and not every) or (app or "").startswith("-"):
-        raise ClusterError("name an application (`./lab status` lists them) or pass --all")
-    ended = stop_applications(project, [app] if app else [], every=every)
-    print(f"stop: ended {', '.join(ended) or 'nothing'}")
-
-
-def stop_applications(project: ComposeProject, app_ids: list[str], *, every: bool = False) -> list[str]:
-    """End running applications through the driver container (authenticated by
-    Docker access; the master UI's kill link stays refused). Returns what was ended."""
-    require_running(project)
-    active = {app["id"]: app for app in master_state(project).get("activeapps", [])}
-    chosen = list(active) if every else app_ids
-    unknown = [app for app in chosen if app not in active]
-    if unknown:
-        listed = ", ".join(active) or "none"
-        raise ClusterError(f"no running application {unknown[0]} (running: {listed}); see `./lab status`")
-    ended = []
-    for app in chosen:
-        run = RUN_NAME.search(active[app]["name"])
-        # SparkLab's jobs carry their run id on every process of the run;
-        # any other application in the driver container (a script, a shell)
-        # is ended through the one JVM that writes its event log, never by
-        # signalling every spark-submit there (other people's jobs).
-        if run:
-            stopped = signal_in_driver(project, "TERM", run.group(1))
-        else:
-            stopped = signal_application_in_driver(project, "TERM", app)
-        if stopped:
-            ended.append(app)
-    return ended

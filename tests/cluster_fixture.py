@@ -6,16 +6,19 @@ the containers' logs in any failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from cluster import engine, lifecycle
+from cluster import engine, lifecycle, submit
 from cluster.project import ComposeProject
 from cluster.settings import CONNECT_PROFILE, ClusterError
 
@@ -80,3 +83,39 @@ def start_connect(cluster: Cluster) -> Cluster:
     executor (dynamic allocation), so the other tests see every slot."""
     lifecycle.resize(cluster.project.with_profiles(CONNECT_PROFILE), cluster.workers)
     return cluster
+
+
+def write_rows(path: Path, rows) -> str:
+    path.write_text('"a";"b";"c";"y"\n' + "".join(";".join(f"{v:g}" for v in row) + "\n" for row in rows))
+    return str(path)
+
+
+def exact_rows(n: int, seed: int) -> np.ndarray:
+    """Rows whose y is exactly 1 + 2a - b + c/2: least squares fits them with no error."""
+    rng = np.random.default_rng(seed)
+    features = rng.integers(-20, 20, size=(n, 3)).astype(float)
+    return np.column_stack([features, 1.0 + features @ np.array([2.0, -1.0, 0.5])])
+
+
+def shared_runs(cluster: Cluster, where: Path) -> dict[str, dict]:
+    """The runs whose results several modules only read, in ONE application
+    (`--then`), as `./lab demo` runs its jobs: one driver and two executors
+    started, not five. Each run's inputs lie in `where`, outside the mounts
+    (copied in for the run), but the article's corpus."""
+    named = write_rows(where / "w[12].csv", exact_rows(300, 1))
+    write_rows(where / "w1.csv", exact_rows(500, 2))  # what the glob would match
+    exact = write_rows(where / "exact.csv", exact_rows(400, 3))
+    mine = where / "mine.txt"
+    mine.write_text("to be or not to be\n")
+    planned = {
+        "glob": ("gd", {"data": named, "iterations": 3}),
+        "exact": ("gd", {"data": exact, "iterations": 2000, "one_job": True, "partitions": 2, "quiet": True}),
+        "default_corpus": ("wordcount", {"top": 5}),
+        "outside_the_mounts": ("wordcount", {"input": [str(mine)]}),
+    }
+    paths = submit.submit_all(
+        cluster.project,
+        [(job, {**options, "out": str(where / name)}) for name, (job, options) in planned.items()],
+        echo=False,
+    )
+    return {name: json.loads(path.read_text()) for name, path in zip(planned, paths, strict=True)}

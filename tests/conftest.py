@@ -57,3 +57,11 @@ def connect_server(cluster):
     from tests.cluster_fixture import start_connect
 
     return start_connect(cluster)
+
+
+@pytest.fixture(scope="session")
+def cluster_runs(cluster, tmp_path_factory):
+    """Runs on the cluster whose results several modules only read, in one application."""
+    from tests.cluster_fixture import shared_runs
+
+    return shared_runs(cluster, tmp_path_factory.mktemp("shared-runs"))

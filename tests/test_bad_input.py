@@ -52,6 +52,14 @@ def _cli(*args, env=None):
     )
 
 
+def assert_ended_clean(done: subprocess.CompletedProcess) -> None:
+    """Exit 0 and no Python traceback: a local gd's Python worker daemon once
+    printed a BrokenPipeError as the session stopped, in about one run of
+    four; the three local gd runs below each look for it."""
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+
+
 def test_cli_bad_row_ends_with_one_line_and_writes_nothing(write_csv, tmp_path):
     path = write_csv(["1;2;3;4", "1;2;3;4;5"])
     out = tmp_path / "out"
@@ -264,7 +272,7 @@ def test_cli_gd_fits_w12_not_w1_beside_it(tmp_path):
     (tmp_path / name).write_text('"a";"b";"y"\n' + "\n".join(rows) + "\n")
     out = tmp_path / "out"
     done = _cli("gd", "--data", str(tmp_path / name), "--out", str(out), "--iterations", "2", "--quiet")
-    assert done.returncode == 0, done.stderr
+    assert_ended_clean(done)
     result = _result(out, "gd")
     assert result["data"] == str(tmp_path / name)
     assert result["n_train"] + result["n_test"] == 60
@@ -560,11 +568,11 @@ def test_jobs_joined_by_then_share_one_application_and_keep_their_own_metrics(tm
     """What `./lab demo` runs: each JSON is the job's alone (its Spark jobs, its
     result), the application is one, and the results are a run alone's."""
     alone = _cli("gd", "--data", wine_csv, "--iterations", "3", "--out", str(tmp_path / "alone"), "--quiet")
-    assert alone.returncode == 0, alone.stderr
+    assert_ended_clean(alone)
     out = tmp_path / "joined"
     gd_args = ["gd", "--data", wine_csv, "--iterations", "3", "--out", str(out), "--quiet"]
     done = _cli("wordcount", "--out", str(out), "--then", *gd_args)
-    assert done.returncode == 0, done.stderr
+    assert_ended_clean(done)
     reported = [json.loads(line) for line in done.stdout.strip().splitlines()]
     assert reported == [{"job": job, "result": str(out / f"{job}.json")} for job in ("wordcount", "gd")]
     words, gd = (json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd"))

@@ -154,7 +154,7 @@ CLUSTER_LAYERS = (
     ("hosts",),
     ("inputs",),
     ("driver",),
-    ("connect", "notebook", "scripts", "submit"),
+    ("applications", "connect", "notebook", "scripts", "submit"),
     ("comparison",),
     ("runs", "suite", "browser", "task_parser", "cli_reference"),
 )

@@ -318,11 +318,11 @@ def test_join_without_its_master_or_address_is_refused_in_one_line():
 
 
 def test_stop_all_asks_for_every_application(monkeypatch):
-    from cluster import submit
+    from cluster import applications
 
     asked = []
     monkeypatch.setattr(
-        submit, "stop_applications", lambda project, ids, every: asked.append((ids, every)) or ["app-1"]
+        applications, "stop_applications", lambda project, ids, every: asked.append((ids, every)) or ["app-1"]
     )
     tasks.stop(MockContext(), all_=True)
     assert asked == [([], True)]
@@ -391,3 +391,14 @@ def test_images_that_cannot_be_built_leave_the_tests_to_say_why(monkeypatch, cap
     suite.build_images_first()  # no traceback: the streams still run
     said = capsys.readouterr().out
     assert said == "test: the images could not be built: no base image here: sudo ./lab image\n"
+
+
+def test_status_shows_each_running_applications_run_id_owner_and_age():
+    from cluster.applications import Application, describe
+
+    job = Application("app-1", "wordcount [run r1]", 2, 1_000_000, "20261206-172432-6031", "job", "driver", 7)
+    shell = Application("app-2", "a shell", 1, 1_005_000)  # not started by SparkLab
+    assert describe([job, shell], now=1_030.0) == [
+        "  running   app-1  run 20261206-172432-6031     job            30 s  2 cores  wordcount [run r1]",
+        "  running   app-2  run -                        other          25 s  1 cores  a shell",
+    ]

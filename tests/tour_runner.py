@@ -21,7 +21,13 @@ def run(path: str, parameters: dict) -> dict:
     at = next(i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", []))
     assignments = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
     cells.insert(at + 1, nbformat.v4.new_code_cell(assignments, metadata={"tags": ["injected-parameters"]}))
-    cells.append(nbformat.v4.new_code_cell('import json\nprint("TOUR " + json.dumps(numbers))'))
+    # The kernel's own PYSPARK_SUBMIT_ARGS: what its Spark application was started with.
+    cells.append(
+        nbformat.v4.new_code_cell(
+            'import json, os\nnumbers["kernel_submit_args"] = os.environ.get("PYSPARK_SUBMIT_ARGS", "")\n'
+            'print("TOUR " + json.dumps(numbers))'
+        )
+    )
     where = {"metadata": {"path": str(Path(path).resolve().parent)}}
     NotebookClient(notebook, timeout=900, kernel_name="python3", resources=where).execute()
     printed = "".join(out.get("text", "") for out in cells[-1].outputs if out.output_type == "stream")

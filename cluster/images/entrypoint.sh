@@ -167,9 +167,11 @@ case "$role" in
     wait_for_master "${1:-spark://master:7077}"
     # At most SPARKLAB_CONNECT_CORES task slots, and only while queries run
     # (dynamic allocation; shuffle tracking stands in for a shuffle service):
-    # submitted jobs still find a slot on every worker.
+    # submitted jobs still find a slot on every worker. Its run id and owner
+    # as every SparkLab application's (cluster/settings.py: RUN_CONF).
     exec spark-submit --class org.apache.spark.sql.connect.service.SparkConnectServer \
       --name "Spark Connect server" --master "${1:-spark://master:7077}" \
+      --conf "spark.sparklab.run=connect-$(date -u +%Y%m%d-%H%M%S)" --conf spark.sparklab.owner=connect \
       --conf "spark.cores.max=${SPARKLAB_CONNECT_CORES:-1}" \
       --conf spark.connect.grpc.binding.port=15002 \
       --conf spark.dynamicAllocation.enabled=true \

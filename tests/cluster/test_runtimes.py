@@ -174,31 +174,28 @@ def _kill_one_worker_at(step: int, project: ComposeProject):
     return on_line, killed
 
 
-@pytest.mark.parametrize("job", ["gd", "cv"])
-def test_a_worker_killed_mid_fit_changes_nothing(cluster, spark, wine_csv, job, tmp_path):
-    options = {**(GD if job == "gd" else CV), "partitions": 2, "iterations": 40}
+def test_a_worker_killed_mid_cv_changes_nothing(cluster, spark, wine_csv, tmp_path):
+    """The one-pass CV loses a worker at its fifth iteration: the lost tasks
+    run again, the cached blocks are recomputed, and the k models are those
+    of local[2], undisturbed. (The worker-loss experiment does the same to
+    the GD fit, compared with an undisturbed run in the same application.)"""
+    options = {**CV, "partitions": 2, "iterations": 40}
     on_line, killed = _kill_one_worker_at(5, cluster.project)
     try:
-        path = submit.submit(cluster.project, job, options, out=tmp_path, echo=False, on_line=on_line)
+        path = submit.submit(cluster.project, "cv", options, out=tmp_path, echo=False, on_line=on_line)
     finally:
         lifecycle.resize(cluster.project, cluster.workers)
     assert killed.is_set(), "the job ended before a worker could be killed"
     payload = json.loads(path.read_text())
     metrics = payload["metrics"]
     print(
-        f"\n{job} with a worker killed: {payload['seconds']:.2f} s, lost executors "
+        f"\ncv with a worker killed: {payload['seconds']:.2f} s, lost executors "
         f"{metrics['executors_lost']}, failed tasks {metrics['failed_tasks']}"
     )
     assert metrics["executors_lost"] >= 1, metrics
-    # The reference: the same 40 iterations on local[2], undisturbed.
     data = load_table(spark, wine_csv, partitions=2)
     try:
-        if job == "gd":
-            assert_gd_equal(payload, fit_gd(spark.sparkContext, data, iterations=40))
-        else:
-            assert_cv_equal(
-                payload, cross_validate(spark.sparkContext, data, folds=CV["folds"], iterations=40)
-            )
+        assert_cv_equal(payload, cross_validate(spark.sparkContext, data, folds=CV["folds"], iterations=40))
     finally:
         data.blocks.unpersist()
 
@@ -229,38 +226,14 @@ def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path
     assert json.loads(path.read_text())["counts"]["peck"] == 5
 
 
-def scale(cluster, workers: int) -> None:
-    """Resize the running cluster in place (the master is not recreated)."""
-    lifecycle.resize(cluster.project, workers)
-
-
-def test_results_are_the_same_on_1_2_and_3_workers(cluster, local_results, cluster_results, tmp_path):
-    # 2 workers: the module's cluster run, already compared with local[*] above.
-    timings = {2: cluster_results["gd"]["seconds"]}
-    try:
-        for workers in (1, 3):
-            scale(cluster, workers)
-            path = submit.submit(cluster.project, "gd", GD, out=tmp_path / str(workers), echo=False)
-            payload = json.loads(path.read_text())
-            timings[workers] = payload["seconds"]
-            assert payload["metrics"]["executors"] == workers, payload["metrics"]
-            # Spark's default parallelism on a cluster: the cores, at least 2.
-            assert payload["partitions"] == max(workers, 2)
-            # Partitions follow the cores (2 or 3): partial sums meet in another order.
-            assert_gd_equal(payload, local_results["gd"])
-    finally:
-        scale(cluster, cluster.workers)
-    print("\ngd seconds by workers: " + ", ".join(f"{n}: {s:.2f}" for n, s in sorted(timings.items())))
-
-
 def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine_csv, tmp_path):
     """The one-job fit keeps its blocks in the barrier tasks; when they die,
     the barrier job runs again, the fit starts over: the same result."""
-    iterations = 20000
+    iterations = 4000  # ~15 s a pass here: time for the kill to land after its cue
     killed = threading.Event()
 
     def on_line(line: str) -> None:
-        if not killed.is_set() and " step 2000/" in " ".join(line.split()):
+        if not killed.is_set() and " step 400/" in " ".join(line.split()):
             for container in cluster.project.run(
                 "ps",
                 "-q",
@@ -291,7 +264,7 @@ def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine
     assert metrics["failed_tasks"] >= 1, metrics
     data = load_table(spark, wine_csv, partitions=2)
     try:
-        # The fit started over, not from a half-updated state: all 20000 losses
+        # The fit started over, not from a half-updated state: all 4000 losses
         # match, to the last few bits. (Bit for bit in earlier runs; one CI run
         # of the cluster's restarted fit differed from this host's local[2] run
         # in the last bit of 9 weights, 5.6e-17; the other runtime tests allow 1e-9.)

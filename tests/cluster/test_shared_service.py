@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from cluster import lifecycle, scripts, settings, submit
+from cluster import applications, lifecycle, scripts, settings, submit
 from jobs.data.table import load_table
 from jobs.gd import fit_gd
 from jobs.waiting import wait_until
@@ -60,7 +60,7 @@ def assert_same_fit(payload: dict, expected) -> None:
 @pytest.mark.parametrize(
     ("signum", "to_group", "code"), [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)]
 )
-def test_an_interrupted_job_ends_on_the_cluster_too(cluster, tmp_path, signum, to_group, code):
+def test_an_interrupted_job_ends_on_the_cluster_too(cluster, signum, to_group, code):
     """Ctrl-C (the terminal signals the whole group) or SIGTERM (the process
     alone) on `./lab gd --on cluster`: one line, 130/143, the application gone."""
     command = [sys.executable, "-m", "invoke", "gd", "--on", "cluster", "--iterations", "100000"]
@@ -100,46 +100,10 @@ def test_an_interrupted_job_ends_on_the_cluster_too(cluster, tmp_path, signum, t
     assert lines[-1] == "gd: interrupted; no result written", "\n".join(lines[-20:])
     assert sum("interrupted" in line for line in lines) == 1, "\n".join(lines[-20:])
     wait_until_no_sparklab_app(cluster.project)
-    # The slots are free again: the next job runs at once, with no wait.
-    said: list[str] = []
-    path = submit.submit(
-        cluster.project,
-        "wordcount",
-        {"input": ["data/peter_piper.txt"]},
-        out=tmp_path,
-        on_line=said.append,
-    )
-    assert json.loads(path.read_text())["counts"]["peck"] == 5
-    assert not [line for line in said if "waiting for a free task slot" in line], said
-
-
-def test_two_jobs_at_once_both_run_and_give_the_result_of_a_run_alone(cluster, local_gd, tmp_path):
-    results: dict[str, dict] = {}
-    errors: list[BaseException] = []
-
-    def run(name: str) -> None:
-        try:
-            path = submit.submit(
-                cluster.project,
-                "gd",
-                {"iterations": 10, "partitions": 2},
-                out=tmp_path / name,
-                echo=False,
-            )
-            results[name] = json.loads(path.read_text())
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(600)
-    assert not errors, errors
-    assert results["first"]["app_id"] != results["second"]["app_id"]
-    for payload in results.values():
-        assert payload["metrics"]["executors"] == cluster.workers, payload["metrics"]
-        assert_same_fit(payload, local_gd[10])
+    # The slots are free again: the master holds no core for anyone, so the
+    # next job gets every worker at once.
+    state = lifecycle.master_state(cluster.project)
+    assert (state["coresused"], state.get("activeapps")) == (0, []), state
 
 
 def gd_fit_in_background(cluster, out) -> tuple[threading.Thread, threading.Event, dict]:
@@ -167,10 +131,13 @@ def gd_fit_in_background(cluster, out) -> tuple[threading.Thread, threading.Even
     return thread, started, outcome
 
 
-def test_stop_ends_the_named_script_alone_and_a_job_beside_it_finishes(cluster, local_gd, tmp_path):
-    """`./lab stop APP_ID` for a submitted script (an application named by its
-    own code, without SparkLab's run id) while a SparkLab job runs beside it
-    in the same driver container: the script ends, the job does not."""
+def test_a_script_and_a_job_share_the_workers_and_stop_ends_the_script_alone(cluster, local_gd, tmp_path):
+    """Two applications at once in the same driver container: a submitted
+    script (named by its own code, without SparkLab's run id; the one core an
+    application that does not ask gets) and a SparkLab job beside it, with an
+    executor on every worker, each listed with its run id, owner and age.
+    `./lab stop RUN` for the script ends it; the job finishes with the result
+    of a run alone."""
     script = settings.ROOT / "tests" / "cluster" / "scripts" / "busy.py"
     ended: dict[str, object] = {}
 
@@ -189,22 +156,40 @@ def test_stop_ends_the_named_script_alone_and_a_job_beside_it_finishes(cluster, 
         job, job_started, outcome = gd_fit_in_background(cluster, tmp_path)
         threads.append(job)
         assert job_started.wait(180), "the job did not start"
-        assert submit.stop_applications(cluster.project, [script_app]) == [script_app]
+        running = {app.app_id: app for app in applications.running(cluster.project)}
+        assert len(running) == 2, running
+        script_run = running.pop(script_app)
+        [job_run] = running.values()
+        assert (script_run.owner, job_run.owner) == ("script", "job"), (script_run, job_run)
+        assert script_run.run != job_run.run, (script_run, job_run)
+        assert 0 < script_run.age_seconds() < 600, script_run
+        shown = applications.status(cluster.project)
+        for app in (script_run, job_run):
+            assert f"{app.app_id}  run {app.run}" in shown, shown
+        # Stopped by its run id, as `./lab status` shows it.
+        assert applications.stop_applications(cluster.project, [script_run.run]) == [script_app]
         job.join(600)
     finally:
         for left in apps_named(cluster.project, "a busy script"):  # never left holding slots
-            submit.stop_applications(cluster.project, [left])
+            applications.stop_applications(cluster.project, [left])
         for thread in threads:
             thread.join(120)
     assert "error" not in outcome, outcome.get("error")
+    assert outcome["payload"]["metrics"]["executors"] == cluster.workers, outcome["payload"]["metrics"]
     assert_same_fit(outcome["payload"], local_gd[150])
     code, _ = ended.get("script") or (None, None)
     assert code not in (0, None), f"the stopped script ended with {code}: {ended.get('script_error')}"
     assert wait_until(lambda: not apps_named(cluster.project, "a busy script"), timeout=30)
 
 
-def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd, tmp_path):
-    thread, started, outcome = gd_fit_in_background(cluster, tmp_path)
+def test_resizing_during_a_job_leaves_it_alone_and_the_next_job_uses_every_worker(
+    cluster, local_gd, tmp_path
+):
+    """`up --workers 3` while a fit runs: the master is not recreated, the fit
+    ends with the result of a run alone; the next fit runs on 3 executors,
+    in 3 partitions (the cores), and partial sums that meet in another order
+    still give the result of local[2] to 1e-9."""
+    thread, started, outcome = gd_fit_in_background(cluster, tmp_path / "during")
     try:
         assert started.wait(180), "the job did not start"
         master_before = cluster.project.run("ps", "-q", "master", capture=True).stdout
@@ -212,10 +197,16 @@ def test_resizing_during_a_job_leaves_it_alone_and_up_succeeds(cluster, local_gd
         master_after = cluster.project.run("ps", "-q", "master", capture=True).stdout
         assert master_before == master_after, "the master was recreated"
         thread.join(600)
+        assert "error" not in outcome, outcome.get("error")
+        assert_same_fit(outcome["payload"], local_gd[150])
+        path = submit.submit(cluster.project, "gd", {"iterations": 10}, out=tmp_path / "after", echo=False)
     finally:
         lifecycle.resize(cluster.project, cluster.workers)
-    assert "error" not in outcome, outcome.get("error")
-    assert_same_fit(outcome["payload"], local_gd[150])
+    payload = json.loads(path.read_text())
+    workers = cluster.workers + 1
+    assert payload["metrics"]["executors"] == workers, payload["metrics"]
+    assert payload["partitions"] == workers  # Spark's default parallelism on a cluster: the cores
+    assert_same_fit(payload, local_gd[10])
 
 
 def test_a_killed_driver_container_comes_back_for_the_next_job(cluster, tmp_path):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cluster import browser, lifecycle, settings, submit
+from cluster import applications, browser, lifecycle, settings, submit
 
 pytestmark = pytest.mark.cluster
 SHOTS = settings.ROOT / "results" / "ui-test"
@@ -77,7 +77,7 @@ def test_a_running_application_and_its_executors_open_through_the_proxy(chromium
         assert ids == sorted([*map(str, range(cluster.workers)), "driver"]), ids
         browser.screenshot(f"{ui}/proxy/{app}/executors/", SHOTS / "executors.png", wait_ms=15000)
     finally:
-        submit.stop_applications(cluster.project, [], every=True)
+        applications.stop_applications(cluster.project, [], every=True)
         thread.join(120)
     history = lifecycle.service_url(cluster.project, "history", 18080)
     deadline = time.monotonic() + 60
