@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import urllib.error
+from pathlib import Path
 
 from cluster import engine
 from cluster.images import IMAGE_PYTHON
@@ -26,6 +28,7 @@ from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError
 from jobs.data.paths import expand_inputs, wine_csv
 from jobs.errors import last_line, one_line
 from jobs.options import job_parsers, to_argv
+from jobs.report.failure import ERROR_RECORD_ENV
 from jobs.runtime import metrics
 from jobs.runtime.connect import TOKEN_ENV
 from jobs.waiting import NotReady, wait_until
@@ -119,10 +122,13 @@ def round_trip(project: ComposeProject, queries: int = 15) -> dict:
     """The median round trip of trivial queries from a client here
     (`jobs.bench.round_trip`, in its own process: Connect mode is per process)."""
     command = [sys.executable, "-m", "jobs.bench.round_trip", base_url(project), "--queries", str(queries)]
-    done = engine.run(command, env=client_env(), check=False, timeout=600)
-    if done.returncode != 0:
-        said = last_line(done.stderr)
-        raise ClusterError(f"the Spark Connect round trip failed: {said.removeprefix('round_trip: error: ')}")
+    with tempfile.TemporaryDirectory(prefix="sparklab-round-trip-") as where:
+        record = Path(where) / "error.json"  # how it failed, if it did (jobs.report.failure)
+        env = {**client_env(), ERROR_RECORD_ENV: str(record)}
+        done = engine.run(command, env=env, check=False, timeout=600)
+        if done.returncode != 0:
+            said = json.loads(record.read_text())["message"] if record.is_file() else last_line(done.stderr)
+            raise ClusterError(f"the Spark Connect round trip failed: {said}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

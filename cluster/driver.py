@@ -6,16 +6,18 @@ passed on, a driver that went away told apart from a job that failed.
 
 from __future__ import annotations
 
-import re
+import json
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import NamedTuple
 
 from cluster.lifecycle import master_state, running_services
 from cluster.project import ComposeProject
 from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError, run_confs
 from jobs.errors import Terminated
+from jobs.report.failure import ERROR_RECORD_ENV
 from jobs.runtime.child import read_lines, wait_for_child
 from jobs.runtime.standalone import alive_workers
 from jobs.waiting import wait_until
@@ -81,9 +83,22 @@ kill "$watcher" 2>/dev/null  # its cat ends alone when the exec closes stdin
 exit "$code"
 """
 RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the application's name
-# A job's last line (error, failure, interrupt): the host's command says it
-# once, in its own words, so the container's copy is not echoed.
-LAST_WORD = re.compile(r"^sparklab \w+: (error: |failed: |interrupted; )")
+
+
+class Submitted(NamedTuple):
+    code: int
+    lines: list[str]
+    failure: dict | None  # a failed run's error record (jobs.report.failure), if it left one
+
+
+def read_error_record(project: ComposeProject, path: str) -> dict | None:
+    """The record a failed run left at `path` in the driver container
+    (jobs.report.failure: kind, message, path, line, exit_code), if it left one."""
+    done = project.run("exec", "-T", "driver", "cat", path, check=False, capture=True)
+    try:
+        return json.loads(done.stdout) if done.returncode == 0 else None
+    except ValueError:  # cut short: the run died as it wrote
+        return None
 
 
 def raise_if_interrupted(code: int) -> None:
@@ -120,8 +135,10 @@ def spark_submit(
     echo: bool = True,
     on_line: Callable[[str], None] | None = None,
     log: list[str] | None = None,
-) -> tuple[int, list[str]]:
-    """Run spark-submit in the driver; returns its exit code and the job's output lines.
+    error_record: str | None = None,
+) -> Submitted:
+    """Run spark-submit in the driver; returns its exit code, the job's output
+    lines and, for a run that failed, its error record.
 
     spark-submit merges the Python program's stderr into its stdout, so the
     job's progress, its error line and its result line all arrive on stdout;
@@ -136,13 +153,17 @@ def spark_submit(
     Terminated) once the run has ended; `./lab stop APP_ID` finds them the
     same way. A driver container that went away during the run (`./lab down`)
     is a ClusterError that says so. Spark's log goes into `log` when given
-    (the caller shows what it needs of it).
+    (the caller shows what it needs of it). With `error_record` (a path in the
+    driver container), a run that fails leaves its record there instead of
+    its last line (jobs.report.failure), read back here.
     """
+    record = ["-e", f"{ERROR_RECORD_ENV}={error_record}"] if error_record else []
     process = project.start(
         "exec",
         "-T",
         "-e",
         f"{RUN_ENV}={run}",
+        *record,
         "driver",
         "sh",
         "-c",
@@ -161,8 +182,9 @@ def spark_submit(
         lines.append(line.rstrip("\n"))
         if on_line:
             on_line(lines[-1])
-        # The container's result line: we print ours; its last word: see LAST_WORD.
-        if echo and not line.startswith('{"job"') and not LAST_WORD.match(line):
+        # The container's result line: we print ours (a failed run's last word
+        # is its error record, not a line: the host's command says it once).
+        if echo and not line.startswith('{"job"'):
             print(line, end="", file=sys.stderr, flush=True)
 
     def stop_in_driver(signum: int) -> None:
@@ -179,7 +201,8 @@ def spark_submit(
     code = ended.code
     if code != 0 and driver_went_away(project, code):
         raise ClusterError(DRIVER_GONE)
+    failure = read_error_record(project, error_record) if code != 0 and error_record else None
     interrupted = code in (130, Terminated.exit_code)  # said once by the host's command
-    if code != 0 and not interrupted and echo and not any(line.startswith("sparklab ") for line in lines):
+    if code != 0 and not interrupted and echo and failure is None:  # the run said nothing of its own
         print("".join(log[-40:]), end="", file=sys.stderr)
-    return code, lines
+    return Submitted(code, lines, failure)

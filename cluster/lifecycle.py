@@ -348,11 +348,13 @@ def probe(project: ComposeProject) -> dict:
     submit_args = " ".join([*run_confs(new_run_id(), "probe"), "pyspark-shell"])
     probe_ = ["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL]
     done = exec_driver(project, ["env", f"PYSPARK_SUBMIT_ARGS={submit_args}", *probe_])
+    # Its result, mismatches and all, is JSON on its last line of stdout.
+    found = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
     if done.returncode != 0:
-        # A mismatch is the news; the summary line after it is not.
-        mismatch = next((line for line in done.stderr.splitlines() if "version mismatch" in line), None)
-        raise ClusterError(mismatch or last_line(done.stderr, "probe failed"))
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        if found and found["mismatches"]:  # the news; the summary line after it is not
+            raise ClusterError(f"probe: version mismatch: {found['mismatches'][0]}")
+        raise ClusterError(last_line(done.stderr, "probe failed"))
+    return found
 
 
 def logs(project: ComposeProject, services: list[str], follow: bool) -> None:

@@ -30,6 +30,9 @@ from jobs.errors import JobError
 from jobs.options import job_parsers, join_runs, to_argv
 from jobs.report.files import new_run_id, write_json_atomic, written_atomically
 
+# Beside a run's results in the driver container: how it ended, if it failed.
+ERROR_RECORD = "error.json"
+
 
 def submit(
     project: ComposeProject,
@@ -84,12 +87,19 @@ def submit_all(
             argvs.append([job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)])
         script = f"{CONTAINER_APP}/jobs/__main__.py"
         command = [*submit_command(project, script, run=run_id, owner="job"), *join_runs(argvs)]
-        code, lines = spark_submit(project, command, run=run_id, echo=echo, on_line=on_line)
+        record = f"{inside}/{ERROR_RECORD}"
+        code, _, failure = spark_submit(
+            project, command, run=run_id, echo=echo, on_line=on_line, error_record=record
+        )
     raise_if_interrupted(code)
     if code != 0:
-        said = [line for line in lines if any(line.startswith(f"sparklab {job}: ") for job, *_ in jobs)]
         what = " then ".join(job for job, *_ in jobs)
-        raise JobError(said[-1].split(": ", 1)[1] if said else f"{what} failed on the cluster (exit {code})")
+        # As the job said it, less its name: `error: ...`, `failed: ...`.
+        raise JobError(
+            f"{failure['kind']}: {failure['message']}"
+            if failure
+            else f"{what} failed on the cluster (exit {code})"
+        )
     results = []
     for (job, _, job_inside, _, _), host_out in zip(jobs, host_outs, strict=True):
         host_out.mkdir(parents=True, exist_ok=True)
@@ -118,13 +128,11 @@ def bench(project: ComposeProject, args: list[str], out: Path) -> Path:
         "--json-only",
         *args,
     ]
-    code, lines = spark_submit(project, command, run=out.name)
+    record = f"{inside}/{ERROR_RECORD}"
+    code, _, failure = spark_submit(project, command, run=out.name, error_record=record)
     raise_if_interrupted(code)
     if code != 0:
-        said = [line for line in lines if line.startswith("bench: error: ")]
-        raise JobError(
-            said[-1].removeprefix("bench: error: ") if said else f"bench failed on the cluster (exit {code})"
-        )
+        raise JobError(failure["message"] if failure else f"bench failed on the cluster (exit {code})")
     with written_atomically(out) as staging:
         staging.mkdir(parents=True)
         project.run("cp", f"driver:{inside}/bench.json", str(staging / "bench.json"), capture=True)
@@ -150,12 +158,11 @@ def experiments(
     script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
     command = [*submit_command(project, script, run=run, owner="experiment"), *names, "--master", MASTER_URL,
                "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
-    code, lines = spark_submit(project, command, run=run, on_line=on_line)
+    record = f"{inside}/{ERROR_RECORD}"
+    code, _, failure = spark_submit(project, command, run=run, on_line=on_line, error_record=record)
     raise_if_interrupted(code)
     if code != 0:
-        said = [line for line in lines if line.startswith("experiment: error: ")]
-        failed = f"{' and '.join(names)} failed (exit {code})"
-        raise JobError(said[-1].removeprefix("experiment: error: ") if said else failed)
+        raise JobError(failure["message"] if failure else f"{' and '.join(names)} failed (exit {code})")
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         project.run("cp", f"driver:{inside}/{name}.json", str(out / f"{name}.json"), capture=True)

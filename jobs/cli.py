@@ -25,8 +25,9 @@ from jobs.checks import check_arguments, replaced_result
 from jobs.data.table import Split, load_table
 from jobs.dataframe import mllib
 from jobs.dataframe import wordcount as dataframe_wordcount
-from jobs.errors import JobError, Terminated, ended_by, interrupt_exit_code, one_line, raise_on_sigterm
+from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
 from jobs.options import THEN, build_parser, split_runs
+from jobs.report.failure import FAILED, INTERRUPTED, ended_by, said_or_recorded
 from jobs.report.files import write_json_atomic
 from jobs.runtime import metrics
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
@@ -317,12 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     except JobError as error:
         return ended_by(f"sparklab {current[0]}", error)
     except (KeyboardInterrupt, Terminated) as stop:
-        print(f"sparklab {current[0]}: interrupted; no result written", file=sys.stderr)
-        return interrupt_exit_code(stop)
+        return interrupted(current[0], interrupt_exit_code(stop))
     except Exception as error:  # Spark's own failures: one readable line last
         if Terminated.received:
-            print(f"sparklab {current[0]}: interrupted; no result written", file=sys.stderr)
-            return Terminated.exit_code
-        print(f"sparklab {current[0]}: failed: {one_line(error)}", file=sys.stderr)
-        return 1
+            return interrupted(current[0], Terminated.exit_code)
+        return said_or_recorded(
+            f"sparklab {current[0]}: {FAILED}: {one_line(error)}", FAILED, one_line(error), 1
+        )
     return 0
+
+
+def interrupted(job: str, exit_code: int) -> int:
+    said = f"sparklab {job}: {INTERRUPTED}; no result written"
+    return said_or_recorded(said, INTERRUPTED, "no result written", exit_code)

@@ -2,26 +2,32 @@
 
 Its message is a single line that names the file (and line) and says what is
 wrong or what to run; the command that ran the job says it in one line and
-exits 2 (`ended_by`), so the user never has to read a Java stack trace to
+exits 2 (`jobs.report.failure.ended_by`), so the user never has to read a Java stack trace to
 learn that a field is not a number.
 """
 
+from __future__ import annotations
+
 import re
 import signal
-import sys
 
 
 class JobError(Exception):
-    """A user-facing failure: bad input, bad option, missing data or cluster."""
+    """A user-facing failure: bad input, bad option, missing data or cluster.
+    `path` and `line` say where, when the error is about a place in a file
+    (the record of jobs.report.failure carries them)."""
 
     exit_code = 2
 
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
 
-def ended_by(prog: str, error: JobError) -> int:
-    """A command ended by a JobError: its one line on stderr as `PROG: error: MESSAGE`,
-    and the exit code for the command to return."""
-    print(f"{prog}: error: {error}", file=sys.stderr)
-    return error.exit_code
+    @classmethod
+    def at(cls, path: str, line: int | None, what: str) -> JobError:
+        """`PATH:LINE: WHAT` (or `PATH: WHAT`), with the place kept as data."""
+        return cls(f"{path}:{line}: {what}" if line else f"{path}: {what}", path=path, line=line)
 
 
 class Terminated(BaseException):

@@ -3,11 +3,13 @@ a failed command, a path made atomically."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from jobs.errors import JobError, ended_by, last_line
+from jobs.errors import JobError, last_line
+from jobs.report.failure import ERROR_RECORD_ENV, ended_by
 from jobs.report.files import written_atomically
 from jobs.waiting import NotReady, wait_until
 
@@ -53,9 +55,27 @@ def test_last_line_has_a_default_of_the_callers_choosing():
     assert last_line("", "no answer") == "no answer"
 
 
-def test_a_command_ended_by_a_job_error_says_its_one_line_and_returns_2(capsys):
+def test_a_command_ended_by_a_job_error_says_its_one_line_and_returns_2(capsys, monkeypatch):
+    monkeypatch.delenv(ERROR_RECORD_ENV, raising=False)
     assert ended_by("bench", JobError("data/wine.csv: no such file")) == 2
     assert capsys.readouterr().err == "bench: error: data/wine.csv: no such file\n"
+
+
+def test_a_job_error_leaves_its_record_instead_of_its_line_where_one_is_asked_for(
+    tmp_path, monkeypatch, capsys
+):
+    record = tmp_path / "run" / "error.json"
+    monkeypatch.setenv(ERROR_RECORD_ENV, str(record))
+    error = JobError.at("data/w.csv", 3, "expected 4 fields, found 5")
+    assert ended_by("sparklab gd", error) == 2
+    assert capsys.readouterr().err == ""  # whoever asked says it, once
+    assert json.loads(record.read_text()) == {
+        "kind": "error",
+        "message": "data/w.csv:3: expected 4 fields, found 5",
+        "path": "data/w.csv",
+        "line": 3,
+        "exit_code": 2,
+    }
 
 
 def test_a_path_written_atomically_appears_whole(tmp_path):

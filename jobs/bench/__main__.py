@@ -11,7 +11,8 @@ from jobs.bench.bench_report import write_bench_report
 from jobs.bench.plan import Plan, bound_lines
 from jobs.bench.suite import run_bench
 from jobs.data.paths import wine_csv
-from jobs.errors import JobError, ended_by
+from jobs.errors import JobError
+from jobs.report.failure import ended_by
 from jobs.report.files import new_run_id, write_json_atomic
 from jobs.runtime.session import build_session, master_from_env
 

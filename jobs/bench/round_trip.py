@@ -21,7 +21,8 @@ import statistics
 import sys
 import time
 
-from jobs.errors import JobError, ended_by
+from jobs.errors import JobError
+from jobs.report.failure import ended_by
 from jobs.runtime.connect import connect_session
 
 

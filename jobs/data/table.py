@@ -63,16 +63,18 @@ class RegressionData:
 
 def read_header(path: str, delimiter: str = ";") -> list[str]:
     if os.path.getsize(path) == 0:
-        raise JobError(f"{path}: the file is empty (expected a header and data rows)")
+        raise JobError.at(path, None, "the file is empty (expected a header and data rows)")
     with open(path, "rb") as handle:
         raw = handle.readline()
     try:
         # utf-8-sig: a byte-order mark (as some editors write) is not part of the first name.
         header = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise JobError(
-            f"{path}:1: the header is not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
-            f"convert the file, e.g. `iconv -f latin1 -t utf-8`"
+        raise JobError.at(
+            path,
+            1,
+            f"the header is not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
+            f"convert the file, e.g. `iconv -f latin1 -t utf-8`",
         ) from None
     return header_columns(header.rstrip("\r\n"), path, delimiter)
 
@@ -82,15 +84,17 @@ def header_columns(header: str, path: str, delimiter: str = ";") -> list[str]:
     already gone): features, then the target. The jobs' and pyspark.ml's reads share it."""
     columns = [name.strip().strip('"') for name in header.split(delimiter)]
     if len(columns) < 2:
-        raise JobError(
-            f"{path}:1: the header has {len(columns)} column; expected features and a "
-            f"target separated by {delimiter!r}"
+        raise JobError.at(
+            path,
+            1,
+            f"the header has {len(columns)} column; expected features and a "
+            f"target separated by {delimiter!r}",
         )
     try:
         [float(c) for c in columns]
     except ValueError:
         return columns
-    raise JobError(f"{path}:1: the first line holds numbers; expected a header of column names")
+    raise JobError.at(path, 1, "the first line holds numbers; expected a header of column names")
 
 
 def _summarize(parsed, split: Split):
@@ -178,9 +182,9 @@ def _check_rows(
     if bad_count and on_bad_lines == "error":
         line, what = bad_examples[0]
         more = f" (and {bad_count - 1} more bad lines)" if bad_count > 1 else ""
-        raise JobError(f"{path}:{line}: {what}{more}; pass --on-bad-lines skip to skip bad rows")
+        raise JobError.at(path, line, f"{what}{more}; pass --on-bad-lines skip to skip bad rows")
     if n_train + n_test == 0:
-        raise JobError(f"{path}: the header has no data rows after it")
+        raise JobError.at(path, None, "the header has no data rows after it")
     if n_train < 2 or n_test == 0:
         raise JobError(
             f"{path}: {n_train} training and {n_test} test rows; "

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from jobs.data.paths import wine_csv
-from jobs.errors import JobError, ended_by
+from jobs.errors import JobError
 from jobs.experiments.context import Context
 from jobs.experiments.registry import EXPERIMENTS
+from jobs.report.failure import ended_by
 from jobs.report.files import write_json_atomic
 from jobs.runtime.session import master_from_env
 

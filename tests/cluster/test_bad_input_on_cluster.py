@@ -5,10 +5,12 @@ cannot be written is refused before the work. The runs share one application
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from cluster import submit
+from cluster import lifecycle, submit
 from jobs.errors import JobError
 
 pytestmark = pytest.mark.cluster
@@ -37,3 +39,31 @@ def test_word_count_on_the_cluster_defaults_to_the_articles_corpus(cluster_runs)
     payload = cluster_runs["default_corpus"]
     assert payload["files"] == ["/sparklab/data/peter_piper.txt"]
     assert payload["counts"]["peck"] == 5
+
+
+def test_a_run_that_fails_in_the_driver_leaves_its_record_and_the_host_says_its_line(cluster, tmp_path):
+    """The job's last word is its error record (kind, message, file and line,
+    exit code) beside its results in the driver container, not a line the
+    host matches: the host's one line is the record's. (A header of numbers
+    is refused before Spark starts: no application.)"""
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("1;2;3\n4;5;6\n")
+    with pytest.raises(JobError) as refused:
+        submit.submit(cluster.project, "gd", {"data": str(numbers)}, out=tmp_path / "out", echo=False)
+    said = str(refused.value)
+    assert said.startswith("error: /sparklab/"), said
+    assert said.endswith("numbers.csv:1: the first line holds numbers; expected a header of column names")
+    listed = lifecycle.exec_driver(
+        cluster.project, ["sh", "-c", "cat $(ls -t /sparklab/results/*/error.json | head -n 1)"]
+    )
+    record = json.loads(listed.stdout)
+    assert record == {
+        "kind": "error",
+        "message": said.removeprefix("error: "),
+        "path": record["path"],
+        "line": 1,
+        "exit_code": 2,
+    }
+    assert record["path"].endswith("/numbers.csv")
+    assert said.startswith(f"error: {record['path']}:1: ")
+    assert not (tmp_path / "out").exists()
