@@ -1,7 +1,7 @@
 """The applications running on the cluster, as `./lab status` shows them and
 `./lab stop` ends them: the master's list, joined with what each driver JVM
-carries in its configuration (cluster.settings.RUN_CONF, OWNER_CONF), read
-from its command line in the containers where SparkLab starts drivers.
+carries in its configuration (jobs.runtime.run_tags), read from its command
+line in the containers where SparkLab starts drivers.
 
 A driver JVM is matched to its application by the event log it holds open
 (/opt/spark-events/...app-ID...): exact, whoever named the application. An
@@ -11,6 +11,7 @@ container's JVM that writes its event log."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -18,7 +19,8 @@ from cluster import lifecycle
 from cluster.driver import signal_application_in_driver, signal_in_driver
 from cluster.lifecycle import master_state, require_running, running_services
 from cluster.project import ComposeProject
-from cluster.settings import OWNER_CONF, RUN_CONF, ClusterError
+from cluster.settings import ClusterError
+from jobs.runtime.run_tags import BENCH, CONNECT, EXPERIMENT, JOB, OWNER_CONF, RUN_CONF, RUN_ID, SCRIPT
 
 # The services whose containers start driver JVMs: jobs, scripts, the
 # benchmark and experiments (driver), kernels (notebook), the Connect server.
@@ -39,7 +41,11 @@ done
 """
 # Owners whose run id is on every process of the run in the driver container
 # (cluster.driver's SUPERVISE): ended by it, the Python driver with its JVM.
-SUPERVISED = ("job", "bench", "experiment", "script")
+SUPERVISED = (JOB, BENCH, EXPERIMENT, SCRIPT)
+# A SparkLab job's application name carries its run id too (runtime.session):
+# it names the run in the moments its driver holds no event log open (as it
+# starts and as it ends).
+RUN_IN_NAME = re.compile(r"\[run ([A-Za-z0-9_-]+)\]$")
 
 
 @dataclass(frozen=True)
@@ -71,12 +77,15 @@ def driver_jvms(project: ComposeProject) -> dict[str, tuple[str, int, str, str]]
     return found
 
 
-def running(project: ComposeProject) -> list[Application]:
+def running_applications(project: ComposeProject) -> list[Application]:
     """The master's running applications, each with its run id and owner where SparkLab started it."""
     jvms = driver_jvms(project)
     apps = []
     for app in master_state(project).get("activeapps", []):
         service, pid, run, owner = jvms.get(app["id"], (None, None, None, None))
+        named = RUN_IN_NAME.search(app["name"])
+        if run is None and named:  # starting or ending: its driver is in the driver container
+            service, run, owner = "driver", named.group(1), JOB
         apps.append(
             Application(
                 app["id"], app["name"], app.get("cores", 0), app.get("starttime", 0), run, owner, service, pid
@@ -85,7 +94,7 @@ def running(project: ComposeProject) -> list[Application]:
     return apps
 
 
-def describe(apps: list[Application], now: float | None = None) -> list[str]:
+def application_lines(apps: list[Application], now: float | None = None) -> list[str]:
     """A line per application: id, run id, owner, age, cores, name."""
     return [
         f"  running   {app.app_id}  run {app.run or '-':<24} {app.owner or 'other':<10} "
@@ -103,7 +112,9 @@ def status(project: ComposeProject) -> str:
         f"{app.get('cores', 0)} cores  {app.get('duration', 0) / 1000:.1f} s"
         for app in master_state(project).get("completedapps", [])
     ]
-    return "\n".join([lifecycle.describe(project), *describe(running(project)), *completed])
+    return "\n".join(
+        [lifecycle.describe(project), *application_lines(running_applications(project)), *completed]
+    )
 
 
 def stop_command(project: ComposeProject, app: str | None, *, every: bool) -> None:
@@ -120,20 +131,22 @@ def stop_applications(project: ComposeProject, ids: list[str], *, every: bool = 
     (authenticated by Docker access; the master UI's kill link stays
     refused). Returns the application ids ended."""
     require_running(project)
-    apps = running(project)
+    apps = running_applications(project)
     by_id = {app.app_id: app for app in apps} | {app.run: app for app in apps if app.run}
-    chosen = apps if every else [by_id.get(name) for name in ids]
+    # --all: every application but the Connect server's own, a service
+    # (`./lab stop` of its run ends it, and Docker starts it again).
+    chosen = [app for app in apps if app.owner != CONNECT] if every else [by_id.get(name) for name in ids]
     if None in chosen:
         unknown = ids[chosen.index(None)]
         listed = ", ".join(app.app_id for app in apps) or "none"
         raise ClusterError(f"no running application or run {unknown} (running: {listed}); see `./lab status`")
-    return [app.app_id for app in chosen if stop(project, app)]
+    return [app.app_id for app in chosen if end_application(project, app)]
 
 
-def stop(project: ComposeProject, app: Application) -> bool:
-    if app.owner in SUPERVISED and app.service == "driver":
+def end_application(project: ComposeProject, app: Application) -> bool:
+    if app.owner in SUPERVISED and app.service == "driver" and RUN_ID.fullmatch(app.run or ""):
         return signal_in_driver(project, "TERM", app.run)  # the run's every process there
-    if app.service is not None:  # its driver JVM alone: a kernel, the Connect server
+    if app.pid is not None:  # its driver JVM alone: a kernel, the Connect server, the probe
         done = project.every_profile().run(
             "exec", "-T", app.service, "kill", "-TERM", str(app.pid), check=False, capture=True
         )

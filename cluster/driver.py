@@ -15,10 +15,11 @@ from typing import NamedTuple
 
 from cluster.lifecycle import master_state, running_services
 from cluster.project import ComposeProject
-from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError, run_confs
+from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError
 from jobs.errors import Terminated
 from jobs.report.failure import ERROR_RECORD_ENV
 from jobs.runtime.child import read_lines, wait_for_child
+from jobs.runtime.run_tags import run_confs
 from jobs.runtime.standalone import alive_workers
 from jobs.waiting import wait_until
 
@@ -51,8 +52,8 @@ done)
 
 def signal_application_in_driver(project: ComposeProject, name: str, app_id: str) -> bool:
     """Send SIGname to the driver JVM of application `app_id` alone (the one
-    writing its event log), for an application SparkLab did not name: a
-    `./lab submit` script names its own, a shell in the driver container too."""
+    writing its event log), for an application SparkLab did not start: a
+    shell's pyspark in the driver container, someone's own spark-submit."""
     script = ["sh", "-c", SIGNAL_EVENT_LOG_WRITER, "sh", app_id, name]
     done = project.run("exec", "-T", "driver", *script, check=False, capture=True)
     return done.returncode == 0

@@ -20,9 +20,11 @@ from cluster import engine, images
 from cluster.across import HOST_PREFIX, advertised
 from cluster.credentials import ensure_connect_token, ensure_secret
 from cluster.project import ComposeProject
-from cluster.settings import CONNECT_PROFILE, MASTER_URL, ClusterError, default_workers, run_confs, setting
+from cluster.settings import CONNECT_PROFILE, MASTER_URL, ClusterError, default_workers, setting
 from jobs.errors import last_line
 from jobs.report.files import new_run_id, write_text_atomic
+from jobs.runtime.probe import mismatch_line
+from jobs.runtime.run_tags import PROBE, submit_args
 from jobs.runtime.standalone import alive_workers, read_master_state
 from jobs.waiting import NotReady, wait_until
 
@@ -345,14 +347,16 @@ def exec_driver(
 def probe(project: ComposeProject) -> dict:
     """Run one task on every executor; stop if any node's versions differ from the driver's."""
     # pyspark starts the probe's JVM with spark-submit's arguments from PYSPARK_SUBMIT_ARGS.
-    submit_args = " ".join([*run_confs(new_run_id(), "probe"), "pyspark-shell"])
-    probe_ = ["python", "-m", "jobs.runtime.probe", "--master", MASTER_URL]
-    done = exec_driver(project, ["env", f"PYSPARK_SUBMIT_ARGS={submit_args}", *probe_])
+    tagged = ["env", f"PYSPARK_SUBMIT_ARGS={submit_args(new_run_id(), PROBE)}"]
+    done = exec_driver(project, [*tagged, "python", "-m", "jobs.runtime.probe", "--master", MASTER_URL])
     # Its result, mismatches and all, is JSON on its last line of stdout.
-    found = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
-    if done.returncode != 0:
+    try:
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        found = None
+    if done.returncode != 0 or found is None:
         if found and found["mismatches"]:  # the news; the summary line after it is not
-            raise ClusterError(f"probe: version mismatch: {found['mismatches'][0]}")
+            raise ClusterError(mismatch_line(found["mismatches"][0]))
         raise ClusterError(last_line(done.stderr, "probe failed"))
     return found
 

@@ -46,6 +46,7 @@ from cluster.settings import MASTER_URL, ROOT, ClusterError, data_dir
 from jobs.errors import JobError, Terminated
 from jobs.report.files import new_run_id
 from jobs.runtime.child import encode_line, read_lines, start_watched, wait_for_child
+from jobs.runtime.run_tags import SCRIPT
 
 RESULTS = ROOT / "results"
 MAX_CODE_FILES = 2000
@@ -357,7 +358,7 @@ def run_on_cluster(
             args = list(args)
             for position, path in zip(positions, inside, strict=True):
                 args[position] = path
-            command = submit_command(project, f"{code_dir}/{LAUNCHER_NAME}", run=run, owner="script")
+            command = submit_command(project, f"{code_dir}/{LAUNCHER_NAME}", run=run, owner=SCRIPT)
             command[-1:-1] = spark_options(data, f"{code_dir}/code.zip")
             setup = ["env", f"SPARKLAB_DATA={data}", f"SPARKLAB_OUT={out_dir}"]
             setup += [f"{END_ENV}={code_dir}/{END_NAME}"]

@@ -67,17 +67,3 @@ def checkout_project(root: Path = ROOT) -> str:
     hash of its path keeps two folders of the same name apart."""
     folder = re.sub(r"[^a-z0-9_-]+", "-", root.name.lower()).strip("-_") or "checkout"
     return f"sparklab-{folder}-{hashlib.sha256(str(root).encode()).hexdigest()[:6]}"
-
-
-# Every application SparkLab starts carries its run id and its owner (job,
-# bench, experiment, script, probe, notebook, connect) in its Spark
-# configuration, given on spark-submit's command line: `./lab status` and
-# `./lab stop` find its driver JVM by them (cluster.applications). The
-# Connect server (entrypoint.sh) and notebook kernels (images/kernel.sh)
-# give the same two.
-RUN_CONF = "spark.sparklab.run"
-OWNER_CONF = "spark.sparklab.owner"
-
-
-def run_confs(run: str, owner: str) -> list[str]:
-    return ["--conf", f"{RUN_CONF}={run}", "--conf", f"{OWNER_CONF}={owner}"]

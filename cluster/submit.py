@@ -29,6 +29,7 @@ from jobs.data.paths import expand_inputs, wine_csv
 from jobs.errors import JobError
 from jobs.options import job_parsers, join_runs, to_argv
 from jobs.report.files import new_run_id, write_json_atomic, written_atomically
+from jobs.runtime.run_tags import BENCH, EXPERIMENT, JOB
 
 # Beside a run's results in the driver container: how it ended, if it failed.
 ERROR_RECORD = "error.json"
@@ -86,7 +87,7 @@ def submit_all(
             options["input" if job == "wordcount" else "data"] = paths if job == "wordcount" else paths[0]
             argvs.append([job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)])
         script = f"{CONTAINER_APP}/jobs/__main__.py"
-        command = [*submit_command(project, script, run=run_id, owner="job"), *join_runs(argvs)]
+        command = [*submit_command(project, script, run=run_id, owner=JOB), *join_runs(argvs)]
         record = f"{inside}/{ERROR_RECORD}"
         code, _, failure = spark_submit(
             project, command, run=run_id, echo=echo, on_line=on_line, error_record=record
@@ -118,7 +119,7 @@ def bench(project: ComposeProject, args: list[str], out: Path) -> Path:
     require_running(project)
     inside = f"{CONTAINER_RESULTS}/bench/{out.name}"
     command = [
-        *submit_command(project, f"{CONTAINER_APP}/jobs/bench/__main__.py", run=out.name, owner="bench"),
+        *submit_command(project, f"{CONTAINER_APP}/jobs/bench/__main__.py", run=out.name, owner=BENCH),
         "--master",
         MASTER_URL,
         "--data",
@@ -156,7 +157,7 @@ def experiments(
     require_running(project)
     inside = f"{CONTAINER_RESULTS}/experiments/{run}"
     script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
-    command = [*submit_command(project, script, run=run, owner="experiment"), *names, "--master", MASTER_URL,
+    command = [*submit_command(project, script, run=run, owner=EXPERIMENT), *names, "--master", MASTER_URL,
                "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
     record = f"{inside}/{ERROR_RECORD}"
     code, _, failure = spark_submit(project, command, run=run, on_line=on_line, error_record=record)

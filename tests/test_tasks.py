@@ -394,11 +394,11 @@ def test_images_that_cannot_be_built_leave_the_tests_to_say_why(monkeypatch, cap
 
 
 def test_status_shows_each_running_applications_run_id_owner_and_age():
-    from cluster.applications import Application, describe
+    from cluster.applications import Application, application_lines
 
     job = Application("app-1", "wordcount [run r1]", 2, 1_000_000, "20261206-172432-6031", "job", "driver", 7)
     shell = Application("app-2", "a shell", 1, 1_005_000)  # not started by SparkLab
-    assert describe([job, shell], now=1_030.0) == [
+    assert application_lines([job, shell], now=1_030.0) == [
         "  running   app-1  run 20261206-172432-6031     job            30 s  2 cores  wordcount [run r1]",
         "  running   app-2  run -                        other          25 s  1 cores  a shell",
     ]

@@ -168,7 +168,7 @@ case "$role" in
     # At most SPARKLAB_CONNECT_CORES task slots, and only while queries run
     # (dynamic allocation; shuffle tracking stands in for a shuffle service):
     # submitted jobs still find a slot on every worker. Its run id and owner
-    # as every SparkLab application's (cluster/settings.py: RUN_CONF).
+    # as every SparkLab application's (jobs/runtime/run_tags.py).
     exec spark-submit --class org.apache.spark.sql.connect.service.SparkConnectServer \
       --name "Spark Connect server" --master "${1:-spark://master:7077}" \
       --conf "spark.sparklab.run=connect-$(date -u +%Y%m%d-%H%M%S)" --conf spark.sparklab.owner=connect \

@@ -34,6 +34,8 @@ from jobs.data.table import Block, RegressionData, load_table
 from jobs.errors import last_line
 from jobs.gd import baseline_weights, fit_gd
 from jobs.options import join_runs
+from jobs.report.failure import ERROR_RECORD_ENV
+from jobs.runtime.run_tags import BENCH, submit_args
 
 SEED = 7  # the folds' seed of every CV variant
 
@@ -326,13 +328,17 @@ def cli_gd_timing(
         command = [sys.executable, "-m", "jobs", *join_runs([words, [*gd, "--partitions", str(partitions)]])]
         # Its own JVM: under spark-submit this process's gateway variables would
         # hand the child this very JVM (and "only one SparkContext" per JVM).
+        # Its failure is the benchmark's to tell (its message below), not a record of the run's.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+        env.pop(ERROR_RECORD_ENV, None)
         conf = dict(conf or {})
         if master.startswith("spark://"):  # as many executors as the benchmark's own session
             conf["spark.cores.max"] = str(partitions)
-        if conf:
-            flags = " ".join(f"--conf {key}={value}" for key, value in conf.items())
-            env["PYSPARK_SUBMIT_ARGS"] = f"{flags} pyspark-shell"
+        flags = [f"--conf {key}={value}" for key, value in conf.items()]
+        run = os.environ.get("SPARKLAB_RUN")  # the benchmark's run: `./lab stop` ends this one with it
+        env["PYSPARK_SUBMIT_ARGS"] = (
+            submit_args(run, BENCH, *flags) if run else " ".join([*flags, "pyspark-shell"])
+        )
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"gd on {master} failed: {last_line(done.stderr)}")

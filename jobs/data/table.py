@@ -186,9 +186,11 @@ def _check_rows(
     if n_train + n_test == 0:
         raise JobError.at(path, None, "the header has no data rows after it")
     if n_train < 2 or n_test == 0:
-        raise JobError(
-            f"{path}: {n_train} training and {n_test} test rows; "
-            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
+        raise JobError.at(
+            path,
+            None,
+            f"{n_train} training and {n_test} test rows; "
+            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split",
         )
 
 
@@ -199,7 +201,7 @@ def _scaling(path: str, split: Split, feature_names: list[str], moments) -> tupl
     mean, std = moments.mean, moments.std
     constant = [name for name, s in zip(feature_names, std, strict=True) if s == 0]
     if constant:
-        raise JobError(f"{path}: feature {constant[0]!r} is constant in the train split")
+        raise JobError.at(path, None, f"feature {constant[0]!r} is constant in the train split")
     return mean, std
 
 

@@ -105,9 +105,11 @@ def load_frames(
     test = data.where(F.col("fold") == TEST).cache()
     n_train, n_test = train.count(), test.count()
     if n_train < 2 or n_test == 0:
-        raise JobError(
-            f"{path}: {n_train} training and {n_test} test rows; "
-            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split"
+        raise JobError.at(
+            path,
+            None,
+            f"{n_train} training and {n_test} test rows; "
+            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split",
         )
     return Frames(path, columns[:-1], columns[-1], train, test, n_train, n_test)
 
@@ -124,7 +126,7 @@ def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str
         numbered = lines.select("value", (F.row_number().over(order) - 1).alias("line"))
     first = numbered.where(F.col("line") == 0).first()
     if first is None:
-        raise JobError(f"{path}: the file is empty (expected a header and data rows)")
+        raise JobError.at(path, None, "the file is empty (expected a header and data rows)")
     # Spark's text lines keep a byte-order mark (read_header's utf-8-sig drops it).
     return numbered, header_columns(first["value"].lstrip("\ufeff"), path)
 
@@ -152,12 +154,14 @@ def _checked_rows(numbered: DataFrame, path: str, width: int) -> tuple[DataFrame
     ).first()
     if summary["bad"]:
         more = f" (and {summary['bad'] - 1} more bad lines)" if summary["bad"] > 1 else ""
-        raise JobError(
-            f"{path}:{summary['first_bad'] + 1}: not {width} finite numbers separated by ';'{more}; "
-            f"the MLlib job takes clean data (`gd --on-bad-lines skip` skips bad rows)"
+        raise JobError.at(
+            path,
+            summary["first_bad"] + 1,
+            f"not {width} finite numbers separated by ';'{more}; "
+            f"the MLlib job takes clean data (`gd --on-bad-lines skip` skips bad rows)",
         )
     if not summary["rows"]:
-        raise JobError(f"{path}: the header has no data rows after it")
+        raise JobError.at(path, None, "the header has no data rows after it")
     return rows, summary["last"]
 
 

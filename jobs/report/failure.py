@@ -28,9 +28,12 @@ def said_or_recorded(said: str, kind: str, message: str, exit_code: int, **where
     target = os.environ.get(ERROR_RECORD_ENV)
     if target:
         record = {"kind": kind, "message": message, "path": None, "line": None, "exit_code": exit_code}
-        write_json_atomic(Path(target), record | where)
-    else:
-        print(said, file=sys.stderr)
+        try:
+            write_json_atomic(Path(target), record | where)
+            return exit_code
+        except OSError:  # a full or read-only disk: the line, as without a record
+            pass
+    print(said, file=sys.stderr)
     return exit_code
 
 

@@ -32,6 +32,11 @@ def _report(_rows):
     yield socket.gethostname(), versions()
 
 
+def mismatch_line(mismatch: str) -> str:
+    """How a node whose versions differ is told: by the probe, and by `./lab up` (its JSON)."""
+    return f"probe: version mismatch: {mismatch}"
+
+
 def mismatches(driver: dict[str, str], nodes: dict[str, dict[str, str]]) -> list[str]:
     return [
         f"{host} has {name} {found[name]}, the driver has {driver[name]}"
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         spark.stop()
     for line in result["mismatches"]:
-        print(f"probe: version mismatch: {line}", file=sys.stderr)
+        print(mismatch_line(line), file=sys.stderr)
     print(
         f"probe: {len(result['nodes'])} executor hosts, Python {result['driver']['python']}, "
         + ", ".join(f"{k} {v}" for k, v in result["driver"].items() if k != "python"),

@@ -197,7 +197,7 @@ def build_session(
     master = master or master_from_env()
     settings = dict(BASE_CONF) | (_local_settings() if master.startswith("local") else {})
     run = os.environ.get("SPARKLAB_RUN")
-    if run:  # set by `./lab` on the cluster: `./lab stop APP_ID` finds the run by it
+    if run:  # set by `./lab` on the cluster: the run, named while its driver holds no event log
         app_name = f"{app_name} [run {run}]"
     spark = _started(master, app_name, {**settings, **(conf or {})})
     spark.sparkContext.setLogLevel(log_level)

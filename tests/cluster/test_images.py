@@ -7,6 +7,7 @@ import pytest
 
 from cluster import images
 from cluster.settings import ROOT
+from jobs.runtime.run_tags import CONNECT, NOTEBOOK, OWNER_CONF, RUN_CONF
 
 LOCK = """\
 # The one pinned set (comment lines and blank lines are ignored)
@@ -97,3 +98,14 @@ def test_a_failed_or_absent_base_build_beside_the_set_up_is_said_and_not_waited_
     images._wait_for_base_build_beside_setup()
     assert "the build beside the set-up made no image" in capsys.readouterr().err
     assert not pid_file.exists()
+
+
+def test_the_connect_server_and_notebook_kernels_carry_the_run_tags_by_their_one_name():
+    """entrypoint.sh and kernel.sh are shell: they spell the confs of
+    jobs/runtime/run_tags.py, which `./lab status` and `./lab stop` read."""
+    entrypoint = (images.HERE / "entrypoint.sh").read_text()
+    kernel = (images.HERE / "kernel.sh").read_text()
+    assert f'--conf "{RUN_CONF}=connect-' in entrypoint
+    assert f"--conf {OWNER_CONF}={CONNECT}" in entrypoint
+    assert f"--conf {RUN_CONF}=$run --conf {OWNER_CONF}={NOTEBOOK}" in kernel
+    assert "kernel.sh" in images.APP_FILES  # in the image's content hash
