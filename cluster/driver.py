@@ -88,7 +88,6 @@ RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the applicat
 
 class Submitted(NamedTuple):
     code: int
-    lines: list[str]
     failure: dict | None  # a failed run's error record (jobs.report.failure), if it left one
 
 
@@ -138,8 +137,9 @@ def spark_submit(
     log: list[str] | None = None,
     error_record: str | None = None,
 ) -> Submitted:
-    """Run spark-submit in the driver; returns its exit code, the job's output
-    lines and, for a run that failed, its error record.
+    """Run spark-submit in the driver; returns its exit code and, for a run
+    that failed, its error record. Each line of the job's output goes to
+    `on_line`.
 
     spark-submit merges the Python program's stderr into its stdout, so the
     job's progress, its error line and its result line all arrive on stdout;
@@ -151,7 +151,7 @@ def spark_submit(
     processes inside the driver that carry it are sent the same signal (a
     `docker compose exec` client passes none on), so the application ends on
     the cluster too, and the signal is raised here (KeyboardInterrupt,
-    Terminated) once the run has ended; `./lab stop APP_ID` finds them the
+    Terminated) once the run has ended; `./lab stop ID` ends them the
     same way. A driver container that went away during the run (`./lab down`)
     is a ClusterError that says so. Spark's log goes into `log` when given
     (the caller shows what it needs of it). With `error_record` (a path in the
@@ -176,13 +176,11 @@ def spark_submit(
         stderr=subprocess.PIPE,
         start_new_session=True,  # a terminal's Ctrl-C reaches us alone; we pass it on
     )
-    lines: list[str] = []
     log = [] if log is None else log
 
     def on_output(line: str) -> None:
-        lines.append(line.rstrip("\n"))
         if on_line:
-            on_line(lines[-1])
+            on_line(line.rstrip("\n"))
         # The container's result line: we print ours (a failed run's last word
         # is its error record, not a line: the host's command says it once).
         if echo and not line.startswith('{"job"'):
@@ -206,4 +204,4 @@ def spark_submit(
     interrupted = code in (130, Terminated.exit_code)  # said once by the host's command
     if code != 0 and not interrupted and echo and failure is None:  # the run said nothing of its own
         print("".join(log[-40:]), end="", file=sys.stderr)
-    return Submitted(code, lines, failure)
+    return Submitted(code, failure)

@@ -372,7 +372,7 @@ def run_on_cluster(
                 print_output(line)
 
             # An interrupt `./lab` received is raised here (the finally cleans up).
-            code, _, _ = spark_submit(project, setup, run=run, echo=False, on_line=on_line, log=log)
+            code, _ = spark_submit(project, setup, run=run, echo=False, on_line=on_line, log=log)
         with staging_dir(run) as staging:
             project.run("cp", f"driver:{out_dir}", str(staging), capture=True, check=False)
             # How the script ended, read and the run's directories removed, in one call.

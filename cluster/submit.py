@@ -89,7 +89,7 @@ def submit_all(
         script = f"{CONTAINER_APP}/jobs/__main__.py"
         command = [*submit_command(project, script, run=run_id, owner=JOB), *join_runs(argvs)]
         record = f"{inside}/{ERROR_RECORD}"
-        code, _, failure = spark_submit(
+        code, failure = spark_submit(
             project, command, run=run_id, echo=echo, on_line=on_line, error_record=record
         )
     raise_if_interrupted(code)
@@ -130,7 +130,7 @@ def bench(project: ComposeProject, args: list[str], out: Path) -> Path:
         *args,
     ]
     record = f"{inside}/{ERROR_RECORD}"
-    code, _, failure = spark_submit(project, command, run=out.name, error_record=record)
+    code, failure = spark_submit(project, command, run=out.name, error_record=record)
     raise_if_interrupted(code)
     if code != 0:
         raise JobError(failure["message"] if failure else f"bench failed on the cluster (exit {code})")
@@ -160,7 +160,7 @@ def experiments(
     command = [*submit_command(project, script, run=run, owner=EXPERIMENT), *names, "--master", MASTER_URL,
                "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
     record = f"{inside}/{ERROR_RECORD}"
-    code, _, failure = spark_submit(project, command, run=run, on_line=on_line, error_record=record)
+    code, failure = spark_submit(project, command, run=run, on_line=on_line, error_record=record)
     raise_if_interrupted(code)
     if code != 0:
         raise JobError(failure["message"] if failure else f"{' and '.join(names)} failed (exit {code})")
