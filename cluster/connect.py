@@ -28,7 +28,7 @@ from cluster.settings import CONNECT_PROFILE, CONNECT_TOKEN_FILE, ClusterError
 from jobs.data.paths import expand_inputs, wine_csv
 from jobs.errors import last_line, one_line
 from jobs.options import job_parsers, to_argv
-from jobs.report.failure import ERROR_RECORD_ENV
+from jobs.report.failure import ERROR_RECORD_ENV, read_record
 from jobs.runtime import metrics
 from jobs.runtime.connect import TOKEN_ENV
 from jobs.waiting import NotReady, wait_until
@@ -127,7 +127,8 @@ def round_trip(project: ComposeProject, queries: int = 15) -> dict:
         env = {**client_env(), ERROR_RECORD_ENV: str(record)}
         done = engine.run(command, env=env, check=False, timeout=600)
         if done.returncode != 0:
-            said = json.loads(record.read_text())["message"] if record.is_file() else last_line(done.stderr)
+            failure = read_record(record.read_text()) if record.is_file() else None
+            said = failure["message"] if failure else last_line(done.stderr)
             raise ClusterError(f"the Spark Connect round trip failed: {said}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 

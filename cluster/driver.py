@@ -6,7 +6,6 @@ passed on, a driver that went away told apart from a job that failed.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from cluster.lifecycle import master_state, running_services
 from cluster.project import ComposeProject
 from cluster.settings import ADVERTISE_FILE, MASTER_URL, ClusterError
 from jobs.errors import Terminated
-from jobs.report.failure import ERROR_RECORD_ENV
+from jobs.report.failure import ERROR_RECORD_ENV, read_record
 from jobs.runtime.child import read_lines, wait_for_child
 from jobs.runtime.run_tags import run_confs
 from jobs.runtime.standalone import alive_workers
@@ -86,6 +85,10 @@ exit "$code"
 RUN_ENV = "SPARKLAB_RUN"  # the run id, which build_session puts in the application's name
 
 
+# Beside a run's results in the driver container: how it ended, if it failed.
+ERROR_RECORD = "error.json"
+
+
 class Submitted(NamedTuple):
     code: int
     failure: dict | None  # a failed run's error record (jobs.report.failure), if it left one
@@ -95,10 +98,7 @@ def read_error_record(project: ComposeProject, path: str) -> dict | None:
     """The record a failed run left at `path` in the driver container
     (jobs.report.failure: kind, message, path, line, exit_code), if it left one."""
     done = project.run("exec", "-T", "driver", "cat", path, check=False, capture=True)
-    try:
-        return json.loads(done.stdout) if done.returncode == 0 else None
-    except ValueError:  # cut short: the run died as it wrote
-        return None
+    return read_record(done.stdout) if done.returncode == 0 else None
 
 
 def raise_if_interrupted(code: int) -> None:
@@ -135,7 +135,7 @@ def spark_submit(
     echo: bool = True,
     on_line: Callable[[str], None] | None = None,
     log: list[str] | None = None,
-    error_record: str | None = None,
+    results: str | None = None,
 ) -> Submitted:
     """Run spark-submit in the driver; returns its exit code and, for a run
     that failed, its error record. Each line of the job's output goes to
@@ -154,10 +154,12 @@ def spark_submit(
     Terminated) once the run has ended; `./lab stop ID` ends them the
     same way. A driver container that went away during the run (`./lab down`)
     is a ClusterError that says so. Spark's log goes into `log` when given
-    (the caller shows what it needs of it). With `error_record` (a path in the
-    driver container), a run that fails leaves its record there instead of
-    its last line (jobs.report.failure), read back here.
+    (the caller shows what it needs of it). With `results` (the run's results
+    directory in the driver container), a run that fails leaves its record
+    there (ERROR_RECORD) instead of its last line (jobs.report.failure), read
+    back here.
     """
+    error_record = f"{results}/{ERROR_RECORD}" if results else None
     record = ["-e", f"{ERROR_RECORD_ENV}={error_record}"] if error_record else []
     process = project.start(
         "exec",

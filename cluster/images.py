@@ -236,7 +236,7 @@ def build_app(
     if image_exists(tag) and not force:
         _run(["docker", "tag", tag, f"{APP_REPO}:latest"])
         return tag
-    wheels = ensure_wheels(lock, wheelhouse) + ensure_wheels(lock, wheelhouse, names=INSTALLER)
+    wheels = ensure_wheels(lock, wheelhouse, names=RUNTIME + INSTALLER)  # one resolve, one fetch
     with tempfile.TemporaryDirectory(prefix="sparklab-image-") as tmp:
         context = Path(tmp)
         (context / "wheels").mkdir()

@@ -31,9 +31,6 @@ from jobs.options import job_parsers, join_runs, to_argv
 from jobs.report.files import new_run_id, write_json_atomic, written_atomically
 from jobs.runtime.run_tags import BENCH, EXPERIMENT, JOB
 
-# Beside a run's results in the driver container: how it ended, if it failed.
-ERROR_RECORD = "error.json"
-
 
 def submit(
     project: ComposeProject,
@@ -88,10 +85,7 @@ def submit_all(
             argvs.append([job, "--master", MASTER_URL, "--out", job_inside, *to_argv(options)])
         script = f"{CONTAINER_APP}/jobs/__main__.py"
         command = [*submit_command(project, script, run=run_id, owner=JOB), *join_runs(argvs)]
-        record = f"{inside}/{ERROR_RECORD}"
-        code, failure = spark_submit(
-            project, command, run=run_id, echo=echo, on_line=on_line, error_record=record
-        )
+        code, failure = spark_submit(project, command, run=run_id, echo=echo, on_line=on_line, results=inside)
     raise_if_interrupted(code)
     if code != 0:
         what = " then ".join(job for job, *_ in jobs)
@@ -129,8 +123,7 @@ def bench(project: ComposeProject, args: list[str], out: Path) -> Path:
         "--json-only",
         *args,
     ]
-    record = f"{inside}/{ERROR_RECORD}"
-    code, failure = spark_submit(project, command, run=out.name, error_record=record)
+    code, failure = spark_submit(project, command, run=out.name, results=inside)
     raise_if_interrupted(code)
     if code != 0:
         raise JobError(failure["message"] if failure else f"bench failed on the cluster (exit {code})")
@@ -159,8 +152,7 @@ def experiments(
     script = f"{CONTAINER_APP}/jobs/experiments/__main__.py"
     command = [*submit_command(project, script, run=run, owner=EXPERIMENT), *names, "--master", MASTER_URL,
                "--data", container_path(wine_csv(None)), "--out", inside, *args]  # fmt: skip
-    record = f"{inside}/{ERROR_RECORD}"
-    code, failure = spark_submit(project, command, run=run, on_line=on_line, error_record=record)
+    code, failure = spark_submit(project, command, run=run, on_line=on_line, results=inside)
     raise_if_interrupted(code)
     if code != 0:
         raise JobError(failure["message"] if failure else f"{' and '.join(names)} failed (exit {code})")

@@ -61,9 +61,12 @@ class RegressionData:
     notes: list[str] = field(default_factory=list)  # what the loader changed, for the user
 
 
+EMPTY_FILE = "the file is empty (expected a header and data rows)"
+
+
 def read_header(path: str, delimiter: str = ";") -> list[str]:
     if os.path.getsize(path) == 0:
-        raise JobError.at(path, None, "the file is empty (expected a header and data rows)")
+        raise JobError.at(path, None, EMPTY_FILE)
     with open(path, "rb") as handle:
         raw = handle.readline()
     try:
@@ -185,6 +188,11 @@ def _check_rows(
         raise JobError.at(path, line, f"{what}{more}; pass --on-bad-lines skip to skip bad rows")
     if n_train + n_test == 0:
         raise JobError.at(path, None, "the header has no data rows after it")
+    refuse_a_split_too_small(path, n_train, n_test, split)
+
+
+def refuse_a_split_too_small(path: str, n_train: int, n_test: int, split: Split) -> None:
+    """A fit needs 2 training rows and a test row (the jobs' and pyspark.ml's reads)."""
     if n_train < 2 or n_test == 0:
         raise JobError.at(
             path,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from jobs.data.rows import MAX_ABS, fold_ids, holdout_mask
-from jobs.data.table import Split, header_columns
+from jobs.data.table import EMPTY_FILE, Split, header_columns, refuse_a_split_too_small
 from jobs.errors import JobError
 
 if TYPE_CHECKING:
@@ -104,13 +104,7 @@ def load_frames(
     train = data.where(F.col("fold") != TEST).cache()
     test = data.where(F.col("fold") == TEST).cache()
     n_train, n_test = train.count(), test.count()
-    if n_train < 2 or n_test == 0:
-        raise JobError.at(
-            path,
-            None,
-            f"{n_train} training and {n_test} test rows; "
-            f"need at least 2 and 1 for an {1 - split.test_fraction:.0%} split",
-        )
+    refuse_a_split_too_small(path, n_train, n_test, split)
     return Frames(path, columns[:-1], columns[-1], train, test, n_train, n_test)
 
 
@@ -126,7 +120,7 @@ def _numbered_lines(spark: SparkSession, path: str) -> tuple[DataFrame, list[str
         numbered = lines.select("value", (F.row_number().over(order) - 1).alias("line"))
     first = numbered.where(F.col("line") == 0).first()
     if first is None:
-        raise JobError.at(path, None, "the file is empty (expected a header and data rows)")
+        raise JobError.at(path, None, EMPTY_FILE)
     # Spark's text lines keep a byte-order mark (read_header's utf-8-sig drops it).
     return numbered, header_columns(first["value"].lstrip("\ufeff"), path)
 

@@ -7,6 +7,7 @@ matching the run's text. Host and driver only (jobs.report)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -43,3 +44,13 @@ def ended_by(prog: str, error: JobError) -> int:
     return said_or_recorded(
         f"{prog}: {ERROR}: {error}", ERROR, str(error), error.exit_code, path=error.path, line=error.line
     )
+
+
+def read_record(text: str) -> dict | None:
+    """A record as written above, or None when `text` is none (cut short as
+    the run died, or never written)."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
