@@ -53,9 +53,10 @@ def _cli(*args, env=None):
 
 
 def assert_ended_clean(done: subprocess.CompletedProcess) -> None:
-    """Exit 0 and no Python traceback: a local gd's Python worker daemon once
-    printed a BrokenPipeError as the session stopped, in about one run of
-    four; the three local gd runs below each look for it."""
+    """Exit 0 and no Python traceback. pyspark's own daemon prints a
+    BrokenPipeError after about one local gd in four, as the session stops
+    (jobs/runtime/daemon/sparklab_daemon.py); the three local gd runs below,
+    without `./lab` in between, each look for it."""
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
 

@@ -6,17 +6,10 @@ files removed) and its exit code (130, 143) becomes ours.
 Every such child runs under `watchdog.py`: when `./lab` dies without a
 chance to pass anything on (SIGKILL, SIGHUP, a closed terminal), or the
 child exits leaving processes behind, the watchdog ends the whole tree.
-
-The child's stderr passes through `ShutdownNoise`: when a local session
-stops, the JVM closes the sockets of its idle (reused) Python workers, and a
-worker that notices before pyspark's daemon ends it prints a BrokenPipeError
-traceback, which the JVM relays to our stderr (about one run in four, after
-the result). That one traceback, and only it, is left out.
 """
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
@@ -59,68 +52,7 @@ def run_child(command: list[str], *, on_interrupt: Callable[[int], None] | None 
     process alone; it is passed on once (SIGINT or SIGTERM, as received),
     or handed to `on_interrupt(signal)` instead, and the child is waited for.
     """
-    if "stderr" in popen:
-        process = start_watched(command, signal_group=False, **popen)
-        return wait_passing_signals(process, on_interrupt)
-    process = start_watched(command, signal_group=False, stderr=subprocess.PIPE, **popen)
-    noise = ShutdownNoise()
-    reader = read_lines(process.stderr, lambda line: _to_stderr(noise.feed(line)))
-    try:
-        return wait_passing_signals(process, on_interrupt)
-    finally:
-        reader.join(timeout=5)
-        _to_stderr(noise.close())
-
-
-def _to_stderr(lines: list[str]) -> None:
-    if not lines:
-        return
-    sys.stderr.flush()
-    buffer = getattr(sys.stderr, "buffer", None)
-    if buffer is None:
-        sys.stderr.write("".join(lines))
-        sys.stderr.flush()
-        return
-    buffer.write(b"".join(encode_line(line) for line in lines))
-    buffer.flush()
-
-
-class ShutdownNoise:
-    """Passes stderr lines on, except the traceback of a pyspark worker that
-    found its socket closed by the JVM (BrokenPipeError or ConnectionResetError,
-    every frame in pyspark itself), and a traceback's bare first line left by
-    a worker killed while printing it (at the end of the stream). Every other
-    traceback passes whole, once its last line has come."""
-
-    HEADER = "Traceback (most recent call last):"
-    CLOSED = re.compile(r"^(?:BrokenPipeError|ConnectionResetError)\b")
-    FRAME = re.compile(r'^\s+File "([^"]*)"')
-
-    def __init__(self) -> None:
-        self.block: list[str] = []  # a traceback being read
-
-    def feed(self, line: str) -> list[str]:
-        """The lines to print now, given the next one."""
-        if not self.block:
-            if line.rstrip("\n") == self.HEADER:
-                self.block = [line]
-                return []
-            return [line]
-        if line[:1].isspace() or line.rstrip("\n") == self.HEADER:
-            self.block.append(line)
-            return []
-        block, self.block = [*self.block, line], []
-        return [] if self.is_noise(block) else block
-
-    def close(self) -> list[str]:
-        """The end of the stream: a traceback cut short there is a killed worker's."""
-        block, self.block = self.block, []
-        return [] if len(block) == 1 else block
-
-    def is_noise(self, block: list[str]) -> bool:
-        frames = [match.group(1) for line in block if (match := self.FRAME.match(line))]
-        in_pyspark = bool(frames) and all("/pyspark/" in frame for frame in frames)
-        return in_pyspark and bool(self.CLOSED.match(block[-1]))
+    return wait_passing_signals(start_watched(command, signal_group=False, **popen), on_interrupt)
 
 
 def wait_passing_signals(process: subprocess.Popen, on_interrupt: Callable[[int], None] | None = None) -> int:

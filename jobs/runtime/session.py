@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # jobs/
+LOCAL_DAEMON_DIR = Path(__file__).resolve().parent / "daemon"  # sparklab_daemon.py
 DEFAULT_MASTER = "local[*]"
 
 # Settings applied to every session (local and cluster alike, so comparisons
@@ -109,6 +110,7 @@ HOST_ONLY = (
     "data/download.py",
     "runtime/class_archive.py",
     "runtime/watchdog.py",
+    "runtime/daemon/",  # local sessions' Python daemon, run from its own directory
     "experiments/__main__.py",  # the driver's entry point: writes with jobs.report
     "experiments/page.py",  # draws the page on the host (jobs.report)
 )
@@ -124,6 +126,10 @@ def _local_settings() -> dict[str, str]:
     # not whatever `python3` is first on PATH; SparkContext reads this
     # variable, not a conf key.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Python workers forked by SparkLab's daemon, which ends quietly a worker
+    # whose socket the stopping JVM closed (daemon/sparklab_daemon.py).
+    settings["spark.python.daemon.module"] = "sparklab_daemon"
+    settings["spark.executorEnv.PYTHONPATH"] = str(LOCAL_DAEMON_DIR)
     # Taken when this call starts the JVM (under spark-submit it runs already).
     options = local_jvm_options()
     if options:
