@@ -20,6 +20,11 @@ class Experiment:
     plot: Callable[..., None]  # host only: (result, summary, path)
 
 
+def columns(table: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """An experiment's TABLE, {row key: "column title {format}"}, as its columns."""
+    return tuple((key, *spec.rsplit(" ", 1)) for key, spec in table.items())
+
+
 def _from(module: ModuleType) -> Experiment:
     return Experiment(
         name=module.NAME,
@@ -27,7 +32,7 @@ def _from(module: ModuleType) -> Experiment:
         what=(module.__doc__ or "").split("\n\n", 1)[-1].strip(),
         measure=module.measure,
         summarize=module.summarize,
-        table=module.TABLE,
+        table=columns(module.TABLE),
         plot=module.plot,
     )
 

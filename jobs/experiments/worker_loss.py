@@ -194,16 +194,12 @@ def answer(rows: list[dict], lost: list[dict], result: dict) -> str:
     return " ".join(said)
 
 
-TABLE = (
-    ("iteration", "iteration", "{:d}"),
-    ("seconds", "job s", "{:.3f}"),
-    ("stage_attempts", "stage attempts", "{:d}"),
-    ("task_attempts", "task attempts", "{:d}"),
-    ("failed", "failed", "{:d}"),
-    ("retried", "retries", "{:d}"),
-    ("rebuilt", "cached blocks rebuilt", "{:d}"),
-    ("executors", "executors", "{}"),
-)
+# The page's table, a column each: row key="column title {format}" (registry.columns).
+TABLE = dict(
+    iteration="iteration {:d}", seconds="job s {:.3f}", stage_attempts="stage attempts {:d}",
+    task_attempts="task attempts {:d}", failed="failed {:d}", retried="retries {:d}",
+    rebuilt="cached blocks rebuilt {:d}", executors="executors {}",
+)  # fmt: skip
 
 
 def plot(result: dict, summary: dict, path) -> None:
