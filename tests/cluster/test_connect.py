@@ -20,12 +20,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cluster import comparison, connect, lifecycle, settings, submit
+from cluster import applications, comparison, connect, lifecycle, settings, submit
 from cluster.project import ComposeProject
 from jobs.dataframe import mllib
 from jobs.errors import JobError
 from jobs.report.equality import difference
 from jobs.runtime.connect import TOKEN_ENV
+from jobs.runtime.run_tags import CONNECT
 from jobs.wordcount import Tokenizer, counter_reference, run
 from tests.dataframe.mllib_reference import FOLDS, cv_errors, lstsq, reference_rows
 
@@ -122,6 +123,20 @@ def test_mllib_over_connect_equals_numpy_and_the_local_run(cluster, spark, wine_
     assert (remote["n_train"], remote["n_test"]) == (int((~is_test).sum()), int(is_test.sum()))
     # k normal-equation solves against k SVD solves: rounding only.
     np.testing.assert_allclose(remote["cv"]["mean_val_mse"], np.mean(cv_errors(wine_csv)), rtol=1e-7)
+
+
+def test_the_server_is_listed_by_its_run_and_stop_all_leaves_it_running(cluster):
+    """`./lab status` names the Connect server's application by its run id
+    (entrypoint.sh tags it); `./lab stop --all` ends every application but
+    it, a service (nothing else runs on this stream's cluster now)."""
+    [server] = [app for app in applications.running_applications(cluster.project) if app.owner == CONNECT]
+    assert server.service == "connect", server
+    assert server.run.startswith("connect-"), server
+    assert server.pid is not None, server  # `./lab stop RUN` would end that JVM
+    assert f"{server.app_id}  run {server.run}" in applications.status(cluster.project)
+    assert server.app_id not in applications.stop_applications(cluster.project, [], every=True)
+    running = {app["id"] for app in lifecycle.master_state(cluster.project)["activeapps"]}
+    assert server.app_id in running, running
 
 
 def test_an_rdd_job_over_connect_says_what_to_run_instead(cluster):

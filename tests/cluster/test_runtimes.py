@@ -200,32 +200,6 @@ def test_a_worker_killed_mid_cv_changes_nothing(cluster, spark, wine_csv, tmp_pa
         data.blocks.unpersist()
 
 
-def test_master_restart_recovers_workers_and_runs_the_next_job(cluster, tmp_path):
-    before = {w["id"] for w in lifecycle.master_state(cluster.project)["workers"] if w["state"] == "ALIVE"}
-    cluster.project.run("restart", "master")
-    deadline = time.monotonic() + 120
-    alive: set[str] = set()
-    while time.monotonic() < deadline:
-        try:
-            state = lifecycle.master_state(cluster.project)
-            alive = {w["id"] for w in state["workers"] if w["state"] == "ALIVE"}
-            if state["status"] == "ALIVE" and len(alive) >= cluster.workers:
-                break
-        except OSError:
-            pass
-        time.sleep(1)
-    assert len(alive) >= cluster.workers, f"workers after the restart: {alive}\n{cluster.logs()}"
-    assert before <= alive, "the recovered master should know the same workers (FILESYSTEM recovery)"
-    path = submit.submit(
-        cluster.project,
-        "wordcount",
-        {"input": ["data/peter_piper.txt"]},
-        out=tmp_path,
-        echo=False,
-    )
-    assert json.loads(path.read_text())["counts"]["peck"] == 5
-
-
 def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine_csv, tmp_path):
     """The one-job fit keeps its blocks in the barrier tasks; when they die,
     the barrier job runs again, the fit starts over: the same result."""

@@ -20,7 +20,8 @@ from cluster import applications, lifecycle, scripts, settings, submit
 from jobs.data.table import load_table
 from jobs.gd import fit_gd
 from jobs.runtime.run_tags import CONNECT
-from jobs.waiting import wait_until
+from jobs.runtime.standalone import alive_workers
+from jobs.waiting import NotReady, wait_until
 
 pytestmark = pytest.mark.cluster
 CONNECT_APP = "Spark Connect server"  # entrypoint.sh names it
@@ -215,7 +216,27 @@ def test_resizing_during_a_job_leaves_it_alone_and_the_next_job_uses_every_worke
     assert_same_fit(payload, local_gd[10])
 
 
-def test_a_killed_driver_container_comes_back_for_the_next_job(cluster, tmp_path):
+def test_after_a_master_restart_and_a_killed_driver_container_the_next_job_runs(cluster, tmp_path):
+    """The master restarted (it recovers its workers from its FILESYSTEM
+    state) and the driver container killed (Compose starts it again): the
+    next job runs on every worker."""
+
+    def every_worker_alive() -> set[str] | NotReady:
+        try:
+            state = lifecycle.master_state(cluster.project)
+        except OSError as error:
+            return NotReady(f"the master's UI: {error}")
+        alive = {worker["id"] for worker in alive_workers(state)}
+        if state["status"] != "ALIVE" or len(alive) < cluster.workers:
+            return NotReady(f"master {state['status']}, workers alive {sorted(alive)}")
+        return alive
+
+    before = every_worker_alive()
+    assert before, before.reason
+    cluster.project.run("restart", "master")
+    alive = wait_until(every_worker_alive, timeout=120)
+    assert alive, f"{alive.reason}\n{cluster.logs()}"
+    assert before <= alive, "the recovered master should know the same workers (FILESYSTEM recovery)"
     ids = cluster.project.run("ps", "-q", "driver", capture=True).stdout.split()
     subprocess.run(["docker", "kill", *ids], check=True, capture_output=True)
     path = submit.submit(
@@ -225,4 +246,6 @@ def test_a_killed_driver_container_comes_back_for_the_next_job(cluster, tmp_path
         out=tmp_path,
         echo=False,
     )
-    assert json.loads(path.read_text())["counts"]["peck"] == 5
+    payload = json.loads(path.read_text())
+    assert payload["counts"]["peck"] == 5
+    assert payload["metrics"]["executors"] == cluster.workers, payload["metrics"]
