@@ -1,6 +1,6 @@
 """k-fold cross-validation that trains the k models at once, the article's
 third job: ONE pass over the cached data per iteration, each row feeding the
-k-1 models whose validation fold it is not in, the k models broadcast.
+k-1 models whose validation fold it is not in, the k models shipped with the tasks.
 
     spark-submit jobs/__main__.py cv --folds 6 --iterations 50
 """

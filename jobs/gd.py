@@ -107,12 +107,7 @@ def fit_gd(
         check_loss(step, train_mse[0], train_mse[-2] if step > 1 else None, train_mse[-1], lr)
         return weights - lr * partials.gradient / n
 
-    # Twelve numbers ride in the task closure, which every task gets anyway;
-    # a broadcast of them would cost more than the arithmetic. (The CV job
-    # broadcasts its k models, as the article does.)
-    weights = iterate(
-        sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job, broadcast=False
-    )
+    weights = iterate(sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job)
     return GDResult(
         weights=weights,
         raw_weights=raw_weights(weights, data.feature_mean, data.feature_std),

@@ -54,15 +54,15 @@ def iterate(
     iterations: int,
     *,
     one_job: bool = False,
-    broadcast: bool = True,
 ) -> np.ndarray:
     """Run `iterations` steps of `weights = update(weights, sum of kernel(block, weights))`.
 
-    Per iteration ONE Spark job with the weights broadcast (or, with
-    `broadcast=False`, carried in the tasks' closure: for a handful of
-    numbers that skips the broadcast's own bookkeeping, a file, a block and
-    its removal, about 5 ms of a 30 ms iteration here). With `one_job`, the
-    whole loop runs as a single barrier job (see jobs.fit.allreduce).
+    Per iteration ONE Spark job, the weights carried in its tasks' closure:
+    a few hundred numbers at most (k models of the features), where a
+    broadcast's own bookkeeping (a file, a block, its removal) would cost
+    about 5 ms of a 30 ms iteration here; pyspark broadcasts a closure by
+    itself past 1 MB. With `one_job`, the whole loop runs as a single
+    barrier job (see jobs.fit.allreduce).
     `initial()` may be called more than once: when a rerun barrier job
     starts the fit over, it resets whatever `update` records.
     """
@@ -70,14 +70,16 @@ def iterate(
         return _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations)
     weights = initial()
     for _ in range(iterations):
-        if broadcast:
-            shared = sc.broadcast(weights)
-            partials = sum_partials(blocks, lambda block, shared=shared: kernel(block, shared.value))
-            shared.destroy()
-        else:
-            partials = sum_partials(blocks, lambda block, weights=weights: kernel(block, weights))
+        partials = sum_partials(blocks, lambda block, weights=weights: kernel(block, weights))
         weights = update(weights, partials)
     return weights
+
+
+def conf_value(sc: SparkContext, key: str, default: str | None = None) -> str | None:
+    """One setting of the running application. Not `sc.getConf().get`: getConf
+    copies every setting through py4j first, about 70 ms here, which was
+    most of a one-job fit's fixed cost (two reads a fit)."""
+    return sc._conf.get(key, default)
 
 
 def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:
@@ -101,7 +103,7 @@ def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.n
         state["step"] += 1
         return None if state["step"] >= iterations else state["weights"].ravel()
 
-    host = sc.getConf().get("spark.driver.host")
+    host = conf_value(sc, "spark.driver.host")
     server = AllReduceServer(host, partitions, start, step)
     task = _barrier_task(kernel, server.address, server.token, weights_shape)
     try:
@@ -145,7 +147,7 @@ def _collect_with_retries(sc, barrier_job, server: AllReduceServer) -> None:
     """
     from py4j.protocol import Py4JJavaError  # lazy: pyspark, loaded only when used
 
-    attempts = int(sc.getConf().get("spark.stage.maxConsecutiveAttempts", "4"))
+    attempts = int(conf_value(sc, "spark.stage.maxConsecutiveAttempts", "4"))
     for attempt in range(1, attempts + 1):
         try:
             barrier_job.collect()
