@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -20,9 +21,19 @@ class Experiment:
     plot: Callable[..., None]  # host only: (result, summary, path)
 
 
+COLUMN = re.compile(r"(.+) (\{[^{}]*\})")  # "column title {format}"
+
+
 def columns(table: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
-    """An experiment's TABLE, {row key: "column title {format}"}, as its columns."""
-    return tuple((key, *spec.rsplit(" ", 1)) for key, spec in table.items())
+    """An experiment's TABLE, {row key: "column title {format}"}, as its
+    columns; a spec of another form fails at import, not when a page is drawn."""
+    found = []
+    for key, spec in table.items():
+        column = COLUMN.fullmatch(spec)
+        if column is None:
+            raise ValueError(f"TABLE[{key!r}] = {spec!r}: write it as 'column title {{format}}'")
+        found.append((key, *column.groups()))
+    return tuple(found)
 
 
 def _from(module: ModuleType) -> Experiment:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # jobs/
 LOCAL_DAEMON_DIR = Path(__file__).resolve().parent / "daemon"  # sparklab_daemon.py
+WORKER_PYTHONPATH = "spark.executorEnv.PYTHONPATH"
 DEFAULT_MASTER = "local[*]"
 
 # Settings applied to every session (local and cluster alike, so comparisons
@@ -129,7 +130,7 @@ def _local_settings() -> dict[str, str]:
     # Python workers forked by SparkLab's daemon, which ends quietly a worker
     # whose socket the stopping JVM closed (daemon/sparklab_daemon.py).
     settings["spark.python.daemon.module"] = "sparklab_daemon"
-    settings["spark.executorEnv.PYTHONPATH"] = str(LOCAL_DAEMON_DIR)
+    settings[WORKER_PYTHONPATH] = str(LOCAL_DAEMON_DIR)
     # Taken when this call starts the JVM (under spark-submit it runs already).
     options = local_jvm_options()
     if options:
@@ -189,6 +190,17 @@ def package_zip(directory: Path | None = None) -> Path:
     return target
 
 
+def session_settings(master: str, conf: Mapping[str, str] | None = None) -> dict[str, str]:
+    """SparkLab's settings for a session on `master`, `conf` on top; a local
+    session's worker PYTHONPATH in `conf` comes after the daemon's directory."""
+    settings = dict(BASE_CONF) | (_local_settings() if master.startswith("local") else {})
+    conf = dict(conf or {})
+    merged = {**settings, **conf}
+    if WORKER_PYTHONPATH in settings and conf.get(WORKER_PYTHONPATH):
+        merged[WORKER_PYTHONPATH] = os.pathsep.join([settings[WORKER_PYTHONPATH], conf[WORKER_PYTHONPATH]])
+    return merged
+
+
 def build_session(
     master: str | None = None,
     app_name: str = "sparklab",
@@ -198,14 +210,13 @@ def build_session(
 ) -> SparkSession:
     """Start (or join) a SparkSession on `master` with SparkLab's settings.
 
-    `conf` wins over the defaults. The caller stops the session.
+    `conf` wins over the defaults (`session_settings`). The caller stops the session.
     """
     master = master or master_from_env()
-    settings = dict(BASE_CONF) | (_local_settings() if master.startswith("local") else {})
     run = os.environ.get("SPARKLAB_RUN")
     if run:  # set by `./lab` on the cluster: the run, named while its driver holds no event log
         app_name = f"{app_name} [run {run}]"
-    spark = _started(master, app_name, {**settings, **(conf or {})})
+    spark = _started(master, app_name, session_settings(master, conf))
     spark.sparkContext.setLogLevel(log_level)
     if master.startswith("spark://"):
         try:
