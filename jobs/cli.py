@@ -30,6 +30,7 @@ from jobs.options import THEN, build_parser, split_runs
 from jobs.report.failure import FAILED, INTERRUPTED, ended_by, said_or_recorded
 from jobs.report.files import write_json_atomic
 from jobs.runtime import metrics
+from jobs.runtime.conf import conf_value
 from jobs.runtime.connect import connect_session, is_connect_session, is_connect_url, redact
 from jobs.runtime.session import build_session
 
@@ -161,7 +162,7 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
         "fit_per_iteration_seconds": fit_seconds / args.iterations,
         "empty_job_seconds": floor_seconds,
         # What these times paid for (the cluster's default; local[*] has no RPC to encrypt).
-        "rpc_encrypted": sc.getConf().get("spark.network.crypto.enabled", "false").lower() == "true",
+        "rpc_encrypted": conf_value(sc, "spark.network.crypto.enabled", "false").lower() == "true",
     }
     # The next job of the same application (--then) gets the executors' memory back.
     data.blocks.unpersist()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
+from jobs.runtime.conf import conf_value
 from jobs.runtime.standalone import executor_count, megabytes
 
 ARTICLE = {"gd_50_seconds": 12.4, "cv_6fold_50_seconds": 41.3, "cv_vs_gd": 3.5, "cores": 4}
@@ -119,10 +120,9 @@ def jvm_counters(sc) -> Callable[[], tuple[float, float]]:
 def block_holders(sc) -> tuple[int, int]:
     """Who caches the blocks: (how many, bytes each): the driver locally, else the executors."""
 
-    conf = sc.getConf()
     if sc.master.startswith("local"):
-        return 1, megabytes(conf.get("spark.driver.memory", "1g")) * 2**20
-    return max(1, executor_count(sc)), megabytes(conf.get("spark.executor.memory", "1g")) * 2**20
+        return 1, megabytes(conf_value(sc, "spark.driver.memory", "1g")) * 2**20
+    return max(1, executor_count(sc)), megabytes(conf_value(sc, "spark.executor.memory", "1g")) * 2**20
 
 
 def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:

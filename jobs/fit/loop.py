@@ -15,6 +15,7 @@ import numpy as np
 from jobs.errors import JobError
 from jobs.fit.allreduce import AllReduceServer, run_task
 from jobs.fit.kernels import Partials
+from jobs.runtime.conf import conf_value
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
@@ -73,13 +74,6 @@ def iterate(
         partials = sum_partials(blocks, lambda block, weights=weights: kernel(block, weights))
         weights = update(weights, partials)
     return weights
-
-
-def conf_value(sc: SparkContext, key: str, default: str | None = None) -> str | None:
-    """One setting of the running application. Not `sc.getConf().get`: getConf
-    copies every setting through py4j first, about 70 ms here, which was
-    most of a one-job fit's fixed cost (two reads a fit)."""
-    return sc._conf.get(key, default)
 
 
 def _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations) -> np.ndarray:

@@ -16,6 +16,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from jobs.errors import JobError
+from jobs.runtime.conf import conf_value
 from jobs.waiting import NotReady, wait_until
 
 if TYPE_CHECKING:
@@ -142,10 +143,9 @@ def wait_for_a_slot(sc, master: str) -> None:
 def check_resources(spark: SparkSession, master: str) -> None:
     """Refuse an executor no worker can hold, then wait (bounded) for one to start."""
     sc = spark.sparkContext
-    conf = sc.getConf()
     alive = alive_workers(master_state(master))
-    memory = megabytes(conf.get("spark.executor.memory", "1g"))
-    cores = int(conf.get("spark.executor.cores", "1"))
+    memory = megabytes(conf_value(sc, "spark.executor.memory", "1g"))
+    cores = int(conf_value(sc, "spark.executor.cores", "1"))
     largest_memory = max((w.get("memory", 0) for w in alive), default=0)
     largest_cores = max((w.get("cores", 0) for w in alive), default=0)
     if memory > largest_memory or cores > largest_cores:
