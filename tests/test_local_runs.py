@@ -66,6 +66,10 @@ while True:
 """
 
 
+def _hangup_ends_the_process() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start_waiting(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, int, Path]:
     """`./lab submit` of WAITING on local; returns ./lab's process and the script's pid,
     the JVM's pid and its SPARKLAB_OUT, once the script runs."""
@@ -74,6 +78,9 @@ def start_waiting(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, in
         [LAB, "submit", "job.py", "--on", "local", "--", *args],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
+        # SIGHUP's default action, whatever this pytest inherited: under
+        # `nohup` it is ignored, and ./lab would rightly ignore it too.
+        preexec_fn=_hangup_ends_the_process,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
