@@ -3,10 +3,11 @@
 The base (.env's SPARKLAB_BASE_IMAGE) is made by build-base.sh, which picks
 the first way that works here and says which: the engine has it; a public
 Debian image the engine has or pulls (SPARKLAB_PUBLIC_BASE); debootstrap.
-sparklab/spark:<hash> is installed offline (`docker build --network none`)
-from the images' own wheels (image_wheelhouse: CPython 3.11 for the engine's
-machine, whatever the host's Python) with the lock's versions, so the
-executors run exactly the lock's Python packages.
+sparklab/spark:<hash> is installed offline (install-runtime.sh in a container
+with no network, committed as sparklab/spark-runtime:<key>; the Dockerfile's
+few files on top) from the images' own wheels (image_wheelhouse: CPython 3.11
+for the engine's machine, whatever the host's Python) with the lock's
+versions, so the executors run exactly the lock's Python packages.
 sparklab/notebook:<hash> adds JupyterLab on top, the same way. (About
 330 lines: the three images share one offline wheel and tag machinery here.)
 """
@@ -41,7 +42,7 @@ BASE_BUILD_PID = WHEELHOUSE.parent / "base-build.pid"
 APP_REPO = "sparklab/spark"
 # What reaches the executors; the versions come from the lock.
 RUNTIME = ("pyspark", "py4j", "numpy", "pandas", "pyarrow")
-# What installs them in the build (the Dockerfile's venv stage), as on the host.
+# What installs them in the runtime image (install-runtime.sh), as on the host.
 INSTALLER = ("uv",)
 # Files of the app image: their content is part of its tag.
 APP_FILES = ("Dockerfile", "entrypoint.sh", "healthcheck.sh", "kernel.sh")
@@ -220,7 +221,8 @@ def app_tag(lock: Path = LOCK) -> str:
     for name in APP_FILES:
         path = HERE / name
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(CLASS_ARCHIVE_SCRIPT.read_bytes())
+    digest.update(CLASS_ARCHIVE_SCRIPT.read_bytes() + INSTALL_SCRIPT.read_bytes())
+    digest.update(repr(RUNTIME_CHANGES).encode())
     # A rebuilt base (security updates) must give a new app image too.
     digest.update(_image_id(BASE_TAG).encode())
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
@@ -230,49 +232,102 @@ def build_app(
     force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE, public_base: str | None = None
 ) -> str:
     """Build sparklab/spark:<app_tag> (no network inside the build) unless it
-    exists; tag it :latest too (`force`: the base too). Returns the content tag."""
+    exists: the Dockerfile's few files on the runtime image (`build_runtime`);
+    tag it :latest too (`force`: the base and the runtime too). Returns the content tag."""
     build_base(public_base, force=force)
     tag = app_tag(lock)
     if image_exists(tag) and not force:
         _run(["docker", "tag", tag, f"{APP_REPO}:latest"])
         return tag
-    wheels = ensure_wheels(lock, wheelhouse, names=RUNTIME + INSTALLER)  # one resolve, one fetch
+    runtime = build_runtime(force, lock, wheelhouse)
     with tempfile.TemporaryDirectory(prefix="sparklab-image-") as tmp:
         context = Path(tmp)
-        (context / "wheels").mkdir()
+        for name in APP_FILES:
+            if (HERE / name).exists():
+                shutil.copy2(HERE / name, context / name)
+        print(f"image: building {tag} on {runtime} (no network inside the build)", file=sys.stderr)
+        # --force-rm: a failed step leaves no stopped container behind.
+        args = ["--network", "none", "--force-rm", "--build-arg", f"RUNTIME={runtime}"]
+        args += ["-t", tag, "-t", f"{APP_REPO}:latest"]
+        _run(["docker", "build", *args, "-f", str(context / "Dockerfile"), str(context)], capture=False)
+    return tag
+
+
+# The runtime image's environment and entry point, set as it is committed.
+# JAVA_HOME and LANG come from the base (the JRE's path is arch-specific).
+# No tini in the ENTRYPOINT: compose runs every service with `init: true`
+# (Docker's own init as PID 1 reaps zombies and forwards signals); outside
+# compose use `docker run --init`. tini stays in the base for
+# `--entrypoint /usr/bin/tini`.
+RUNTIME_ENV = {
+    "PATH": "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "SPARK_HOME": "/opt/venv/lib/python3.11/site-packages/pyspark",
+    "SPARK_CONF_DIR": "/opt/spark-conf",
+    "PYSPARK_PYTHON": "/opt/venv/bin/python",
+    "PYSPARK_DRIVER_PYTHON": "/opt/venv/bin/python",
+    "PYTHONUNBUFFERED": "1",
+}
+RUNTIME_CHANGES = (
+    *(f"ENV {name}={value}" for name, value in RUNTIME_ENV.items()),
+    "USER spark",
+    "WORKDIR /home/spark",
+    'ENTRYPOINT ["/opt/sparklab/entrypoint.sh"]',
+    'CMD ["driver"]',
+)
+RUNTIME_REPO = "sparklab/spark-runtime"
+INSTALL_SCRIPT = HERE / "install-runtime.sh"
+
+
+def build_runtime(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> str:
+    """sparklab/spark-runtime:<key>, unless it exists: install-runtime.sh run
+    as root in a container of the base with no network, the wheels and files
+    copied in (`docker cp`, so a remote engine gets them as a build context
+    would), then the container committed with RUNTIME_CHANGES. Runtimes of
+    other keys are untagged (their layers go with the last image on them)."""
+    wheels = ensure_wheels(lock, wheelhouse, names=RUNTIME + INSTALLER)  # one resolve, one fetch
+    key = runtime_key(wheels, lock)
+    tag = f"{RUNTIME_REPO}:{key}"
+    if image_exists(tag) and not force:
+        return tag
+    with tempfile.TemporaryDirectory(prefix="sparklab-runtime-") as tmp:
+        files = Path(tmp)
+        (files / "wheels").mkdir()
         for wheel in wheels:
-            target = context / "wheels" / wheel.name
+            target = files / "wheels" / wheel.name
             try:
                 os.link(wheel, target)  # no 570 MB copy on the same file system
             except OSError:
                 shutil.copy2(wheel, target)
-        shutil.copy2(lock, context / "requirements.lock")
-        (context / "runtime.txt").write_text("\n".join(runtime_requirements(lock)) + "\n")
-        for name in APP_FILES:
-            if (HERE / name).exists():
-                shutil.copy2(HERE / name, context / name)
-        shutil.copy2(CLASS_ARCHIVE_SCRIPT, context / CLASS_ARCHIVE_SCRIPT.name)
-        if not (context / "entrypoint.sh").exists():  # a stand-in until one is written
-            (context / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
-            (context / "entrypoint.sh").chmod(0o755)
-        print(f"image: building {tag} (no network inside the build)", file=sys.stderr)
-        # --force-rm: a failed step leaves no stopped container behind.
-        venv = venv_stage_key(wheels, lock)
-        args = ["--network", "none", "--force-rm", "--build-arg", f"BASE={BASE_TAG}"]
-        args += ["--build-arg", f"VENV_STAGE={venv}", "-t", tag, "-t", f"{APP_REPO}:latest"]
-        _run(["docker", "build", *args, "-f", str(context / "Dockerfile"), str(context)], capture=False)
-    # The install stage is left untagged and kept: the next build of the same
-    # wheels on the same base takes it, and with it every layer after it, from
-    # the cache, so a change to entrypoint.sh rebuilds in seconds. Those of
-    # other wheels or bases (~1.4 GB each) go.
-    others = ["--filter", "label=sparklab.venv-stage", "--filter", f"label!=sparklab.venv-stage={venv}"]
-    _run(["docker", "image", "prune", "-f", *others])
+        shutil.copy2(lock, files / "requirements.lock")
+        (files / "runtime.txt").write_text("\n".join(runtime_requirements(lock)) + "\n")
+        shutil.copy2(CLASS_ARCHIVE_SCRIPT, files / CLASS_ARCHIVE_SCRIPT.name)
+        shutil.copy2(INSTALL_SCRIPT, files / INSTALL_SCRIPT.name)
+        print(
+            f"image: installing the runtime {tag} in a container of {BASE_TAG} (no network)", file=sys.stderr
+        )
+        env = [f"--env={name}={value}" for name, value in RUNTIME_ENV.items()]
+        create = ["docker", "create", "--network", "none", "--user", "root", *env, "--entrypoint", "/bin/sh"]
+        container = _run([*create, BASE_TAG, f"/tmp/build/{INSTALL_SCRIPT.name}"]).stdout.strip()
+        try:
+            _run(["docker", "cp", f"{files}/.", f"{container}:/tmp/build"])
+            _run(["docker", "start", "--attach", container], capture=False)
+            changes = [arg for change in RUNTIME_CHANGES for arg in ("--change", change)]
+            _run(["docker", "commit", *changes, container, tag])
+        finally:
+            engine.docker("rm", "--force", container, check=False)
+    for old in engine.image_tags(RUNTIME_REPO):
+        if old != tag:
+            engine.docker("image", "rm", old, check=False)
+    # The install stages a Dockerfile of SparkLab's made before (~1.7 GB each).
+    engine.docker("image", "prune", "-f", "--filter", "label=sparklab.venv-stage", check=False)
     return tag
 
 
-def venv_stage_key(wheels: list[Path], lock: Path = LOCK) -> str:
-    """What the Dockerfile's install stage is made of: the lock, the wheels, the base."""
+def runtime_key(wheels: list[Path], lock: Path = LOCK) -> str:
+    """What the runtime image is made of: the lock, the wheels, the base, the scripts."""
     digest = hashlib.sha256(lock.read_bytes() + _image_id(BASE_TAG).encode())
+    digest.update(INSTALL_SCRIPT.read_bytes() + CLASS_ARCHIVE_SCRIPT.read_bytes())
+    digest.update(repr(RUNTIME_CHANGES).encode())
     for name in sorted(wheel.name for wheel in wheels):
         digest.update(name.encode())
     return digest.hexdigest()[:12]

@@ -132,7 +132,7 @@ def up(
     """Build what is missing (a missing base from the public image `base`
     when given), start the stack (with `connect`, the Spark Connect server
     too), wait until N workers are registered and every service is ready,
-    probe the versions on every executor (returned: `probe`). With
+    check the versions on every executor (returned: `same_versions_everywhere`). With
     `advertise`, other hosts (`peers`, by address) reach it on that address
     (cluster.across)."""
     problem = engine.engine_problem()
@@ -153,7 +153,7 @@ def up(
     project = project.with_defaults(SPARKLAB_IMAGE=tag)
     print(f"up: starting {workers} workers (image {tag})", file=sys.stderr)
     resize(project, workers, timeout=timeout)
-    found = probe(project)
+    found = same_versions_everywhere(project)
     ui = master_ui(project)
     print(
         f"up: master UI {ui}  history {service_url(project, 'history', 18080)}  "
@@ -342,6 +342,52 @@ def exec_driver(
     """Run a command in the driver container: stdout captured, stderr captured or streamed."""
     output = "stdout" if stream_stderr else "capture"
     return project.run("exec", "-T", "driver", *command, output=output, check=False, timeout=timeout)
+
+
+# The services that run Spark's drivers and executors, with the Python
+# and packages whose versions must agree. The notebook runs an image of its
+# own on top of the Spark image: where it runs, the probe decides.
+SPARK_SERVICES = ("master", "worker", "driver", "history", "connect")
+
+
+def same_versions_everywhere(project: ComposeProject) -> dict:
+    """`up`'s check that the driver and every executor run the same Python and
+    packages: when every running container of the project runs ONE image,
+    they do by construction (no job needed); otherwise the version probe, a
+    job with a task on every executor, compares them (`probe`). Returns which
+    way it was decided; a difference raises the probe's one line."""
+    ran = images_run(project)
+    image = one_image(ran)
+    if image is None:
+        return probe(project)
+    print(
+        f"up: the driver and every worker run one image ({image[:19]}): the same Python and packages",
+        file=sys.stderr,
+    )
+    return {"image": image, "containers": sorted(ran), "mismatches": []}
+
+
+def images_run(project: ComposeProject) -> dict[str, tuple[str, str]]:
+    """Running container -> (its Compose service, the id of the image it runs)."""
+    ids = project.every_profile().run("ps", "-q", capture=True).stdout.split()
+    if not ids:
+        return {}
+    fields = '{{.Name}} {{index .Config.Labels "com.docker.compose.service"}} {{.Image}}'
+    listed = engine.docker("inspect", "--format", fields, *ids).stdout
+    return {
+        name.lstrip("/"): (service, image)
+        for name, service, image in (line.split() for line in listed.splitlines())
+    }
+
+
+def one_image(ran: dict[str, tuple[str, str]]) -> str | None:
+    """The one image id that every container runs, or None: none running, a
+    service other than Spark's (the notebook), or two images (a worker
+    started from an older build, say)."""
+    if not ran or any(service not in SPARK_SERVICES for service, _ in ran.values()):
+        return None
+    found = {image for _, image in ran.values()}
+    return found.pop() if len(found) == 1 else None
 
 
 def probe(project: ComposeProject) -> dict:

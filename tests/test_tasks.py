@@ -402,3 +402,21 @@ def test_status_shows_each_running_applications_run_id_owner_and_age():
         "  running   app-1  run 20261206-172432-6031     job            30 s  2 cores  wordcount [run r1]",
         "  running   app-2  run -                        other          25 s  1 cores  a shell",
     ]
+
+
+@pytest.mark.parametrize(
+    ("ran", "one"),
+    [
+        (
+            {"m": ("master", "sha256:a"), "w1": ("worker", "sha256:a"), "d": ("driver", "sha256:a")},
+            "sha256:a",
+        ),
+        ({"m": ("master", "sha256:a"), "w1": ("worker", "sha256:b"), "d": ("driver", "sha256:a")}, None),
+        ({"m": ("master", "sha256:a"), "n": ("notebook", "sha256:a")}, None),
+        ({}, None),
+    ],
+    ids=["one image", "a worker of another build", "the notebook", "nothing running"],
+)
+def test_up_probes_unless_every_spark_container_runs_one_image(ran, one):
+    """`up` skips the probe job only where the versions are equal by construction."""
+    assert lifecycle.one_image(ran) == one

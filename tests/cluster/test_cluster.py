@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from cluster import lifecycle, settings, submit
+from cluster import engine, lifecycle, settings, submit
 from jobs.errors import JobError
 from jobs.wordcount import Tokenizer, counter_reference, run
 
@@ -55,11 +55,18 @@ def test_rest_submission_server_is_off(cluster):
     assert done.returncode == 0, "something listens on the master's REST port 6066"
 
 
-def test_probe_finds_the_drivers_versions_on_every_executor(cluster):
-    result = cluster.probe  # `up` ran it, as for every `./lab up`
+def test_up_finds_one_image_under_the_driver_and_every_worker(cluster):
+    """No probe job where the versions are the same by construction; the
+    probe itself runs across hosts (test_across_machines.py)."""
+    result = cluster.probe  # what `up` found, as for every `./lab up`
     assert result["mismatches"] == []
-    assert len(result["nodes"]) == 2, result["nodes"]
-    assert all(found == result["driver"] for found in result["nodes"].values())
+    services = sorted(name.rsplit("-", 2)[-2] for name in result["containers"])
+    assert services == ["driver", "history", "master", "worker", "worker"], result
+    tagged = cluster.env["SPARKLAB_IMAGE"]
+    built = engine.docker("image", "inspect", "--format", "{{.Id}}", tagged).stdout.strip()
+    for name in result["containers"]:
+        assert engine.docker("inspect", "--format", "{{.Image}}", name).stdout.strip() == built, name
+    assert result["image"] == built
 
 
 def test_wordcount_on_the_cluster_equals_local(cluster_runs, spark):
