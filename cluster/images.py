@@ -8,8 +8,9 @@ with no network, committed as sparklab/spark-runtime:<key>; the Dockerfile's
 few files on top) from the images' own wheels (image_wheelhouse: CPython 3.11
 for the engine's machine, whatever the host's Python) with the lock's
 versions, so the executors run exactly the lock's Python packages.
-sparklab/notebook:<hash> adds JupyterLab on top, the same way. (About
-330 lines: the three images share one offline wheel and tag machinery here.)
+sparklab/notebook:<hash> adds JupyterLab on top, by a Dockerfile with its
+wheels in the build context. (The images share one offline wheel and tag
+machinery here.)
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def app_tag(lock: Path = LOCK) -> str:
         path = HERE / name
         digest.update(path.read_bytes() if path.exists() else b"")
     digest.update(CLASS_ARCHIVE_SCRIPT.read_bytes() + INSTALL_SCRIPT.read_bytes())
-    digest.update(repr(RUNTIME_CHANGES).encode())
+    digest.update(repr((RUNTIME_CHANGES, RUNTIME, INSTALLER)).encode())
     # A rebuilt base (security updates) must give a new app image too.
     digest.update(_image_id(BASE_TAG).encode())
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
@@ -276,26 +277,40 @@ RUNTIME_CHANGES = (
 )
 RUNTIME_REPO = "sparklab/spark-runtime"
 INSTALL_SCRIPT = HERE / "install-runtime.sh"
+# The label of the container the runtime is installed in, until it is committed.
+INSTALLING = "sparklab.installing-runtime"
+
+
+def remove_stopped_install_containers() -> None:
+    """What a build killed before its clean-up left (a closed terminal, SIGKILL):
+    its install container, stopped, with the wheels copied in. A running one is
+    another build's, left alone."""
+    stopped = ["--filter", f"label={INSTALLING}", "--filter", "status=exited", "--filter", "status=created"]
+    found = engine.docker("ps", "--all", "--quiet", *stopped, check=False).stdout.split()
+    if found:
+        engine.docker("rm", "--force", *found, check=False)
 
 
 def build_runtime(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHEELHOUSE) -> str:
     """sparklab/spark-runtime:<key>, unless it exists: install-runtime.sh run
     as root in a container of the base with no network, the wheels and files
     copied in (`docker cp`, so a remote engine gets them as a build context
-    would), then the container committed with RUNTIME_CHANGES. Runtimes of
-    other keys are untagged (their layers go with the last image on them)."""
+    would), then the container committed with RUNTIME_CHANGES. A runtime of
+    another key stays: its layers are those of the Spark images built on it
+    (another checkout's, the second host's in the tests), no extra disk."""
     wheels = ensure_wheels(lock, wheelhouse, names=RUNTIME + INSTALLER)  # one resolve, one fetch
     key = runtime_key(wheels, lock)
     tag = f"{RUNTIME_REPO}:{key}"
     if image_exists(tag) and not force:
         return tag
+    remove_stopped_install_containers()
     with tempfile.TemporaryDirectory(prefix="sparklab-runtime-") as tmp:
         files = Path(tmp)
         (files / "wheels").mkdir()
         for wheel in wheels:
             target = files / "wheels" / wheel.name
             try:
-                os.link(wheel, target)  # no 570 MB copy on the same file system
+                os.link(wheel, target)  # no 550 MB copy on the same file system
             except OSError:
                 shutil.copy2(wheel, target)
         shutil.copy2(lock, files / "requirements.lock")
@@ -306,19 +321,22 @@ def build_runtime(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHE
             f"image: installing the runtime {tag} in a container of {BASE_TAG} (no network)", file=sys.stderr
         )
         env = [f"--env={name}={value}" for name, value in RUNTIME_ENV.items()]
-        create = ["docker", "create", "--network", "none", "--user", "root", *env, "--entrypoint", "/bin/sh"]
+        create = ["docker", "create", "--network", "none", "--user", "root", "--label", INSTALLING, *env]
+        create += ["--entrypoint", "/bin/sh"]
         container = _run([*create, BASE_TAG, f"/tmp/build/{INSTALL_SCRIPT.name}"]).stdout.strip()
         try:
             _run(["docker", "cp", f"{files}/.", f"{container}:/tmp/build"])
-            _run(["docker", "start", "--attach", container], capture=False)
+            engine.run(
+                ["docker", "start", "--attach", container],
+                shown=f"{INSTALL_SCRIPT.name} in a container of {BASE_TAG}",
+                output="terminal",
+                error=ImageError,
+            )
             changes = [arg for change in RUNTIME_CHANGES for arg in ("--change", change)]
             _run(["docker", "commit", *changes, container, tag])
         finally:
             engine.docker("rm", "--force", container, check=False)
-    for old in engine.image_tags(RUNTIME_REPO):
-        if old != tag:
-            engine.docker("image", "rm", old, check=False)
-    # The install stages a Dockerfile of SparkLab's made before (~1.7 GB each).
+    # The install stages that SparkLab's two-stage Dockerfile left before (~1.7 GB each).
     engine.docker("image", "prune", "-f", "--filter", "label=sparklab.venv-stage", check=False)
     return tag
 
@@ -327,7 +345,7 @@ def runtime_key(wheels: list[Path], lock: Path = LOCK) -> str:
     """What the runtime image is made of: the lock, the wheels, the base, the scripts."""
     digest = hashlib.sha256(lock.read_bytes() + _image_id(BASE_TAG).encode())
     digest.update(INSTALL_SCRIPT.read_bytes() + CLASS_ARCHIVE_SCRIPT.read_bytes())
-    digest.update(repr(RUNTIME_CHANGES).encode())
+    digest.update(repr((RUNTIME_CHANGES, RUNTIME, INSTALLER)).encode())
     for name in sorted(wheel.name for wheel in wheels):
         digest.update(name.encode())
     return digest.hexdigest()[:12]
@@ -360,9 +378,16 @@ def build_notebook(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WH
 
 
 def image_sizes() -> dict[str, int]:
-    """repo:tag -> bytes, for every sparklab/* image."""
+    """repo:tag -> bytes, for every sparklab/* image but the runtime (its
+    layers are those of the Spark images on it: no disk of its own)."""
     listed = _run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "sparklab/*"])
-    tags = sorted({t for t in listed.stdout.split() if not t.endswith(":<none>")})
+    tags = sorted(
+        {
+            t
+            for t in listed.stdout.split()
+            if not t.endswith(":<none>") and not t.startswith(RUNTIME_REPO + ":")
+        }
+    )
     if not tags:
         return {}
     sizes = _run(["docker", "image", "inspect", "--format", "{{.Size}}", *tags]).stdout.split()

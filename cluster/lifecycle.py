@@ -112,7 +112,7 @@ def probe_hosts_that_joined(project: ComposeProject) -> dict | None:
     )
     record = Path(tempfile.gettempdir()) / f"sparklab-probed-{project.name}.json"
     if len(joined) < 2 or (record.is_file() and json.loads(record.read_text()) == joined):
-        return None  # one host alone was probed by `./lab up`
+        return None  # one host alone: `./lab up` checked it (same_versions_everywhere)
     print(f"lab: {len(joined)} hosts' workers, new since the last version probe: probing", file=sys.stderr)
     result = probe(project)
     write_text_atomic(record, json.dumps(joined))
@@ -344,9 +344,9 @@ def exec_driver(
     return project.run("exec", "-T", "driver", *command, output=output, check=False, timeout=timeout)
 
 
-# The services that run Spark's drivers and executors, with the Python
-# and packages whose versions must agree. The notebook runs an image of its
-# own on top of the Spark image: where it runs, the probe decides.
+# The services of the Spark image, whose drivers and executors must run the
+# same Python and packages. The notebook's image is built FROM the Spark
+# image of the same content tag (images.build_notebook), with the same venv.
 SPARK_SERVICES = ("master", "worker", "driver", "history", "connect")
 
 
@@ -373,7 +373,8 @@ def images_run(project: ComposeProject) -> dict[str, tuple[str, str]]:
     if not ids:
         return {}
     fields = '{{.Name}} {{index .Config.Labels "com.docker.compose.service"}} {{.Image}}'
-    listed = engine.docker("inspect", "--format", fields, *ids).stdout
+    # Unchecked: a container gone since `ps` is simply not listed.
+    listed = engine.docker("inspect", "--format", fields, *ids, check=False).stdout
     return {
         name.lstrip("/"): (service, image)
         for name, service, image in (line.split() for line in listed.splitlines())
@@ -381,12 +382,9 @@ def images_run(project: ComposeProject) -> dict[str, tuple[str, str]]:
 
 
 def one_image(ran: dict[str, tuple[str, str]]) -> str | None:
-    """The one image id that every container runs, or None: none running, a
-    service other than Spark's (the notebook), or two images (a worker
-    started from an older build, say)."""
-    if not ran or any(service not in SPARK_SERVICES for service, _ in ran.values()):
-        return None
-    found = {image for _, image in ran.values()}
+    """The one image id that every container of SPARK_SERVICES runs, or None:
+    none running, or two images (a worker started from an older build, say)."""
+    found = {image for service, image in ran.values() if service in SPARK_SERVICES}
     return found.pop() if len(found) == 1 else None
 
 

@@ -36,7 +36,7 @@ def cluster_required() -> bool:
 class Cluster:
     project: ComposeProject
     workers: int
-    probe: dict  # what `up`'s version probe found on every executor
+    probe: dict  # what `up`'s version check found (lifecycle.same_versions_everywhere)
 
     @property
     def env(self) -> dict[str, str]:

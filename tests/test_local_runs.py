@@ -66,8 +66,9 @@ while True:
 """
 
 
-def _hangup_ends_the_process() -> None:
+def _default_hangup_and_interrupt() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start_waiting(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, int, Path]:
@@ -78,9 +79,10 @@ def start_waiting(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, in
         [LAB, "submit", "job.py", "--on", "local", "--", *args],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
-        # SIGHUP's default action, whatever this pytest inherited: under
-        # `nohup` it is ignored, and ./lab would rightly ignore it too.
-        preexec_fn=_hangup_ends_the_process,
+        # SIGHUP's and SIGINT's default actions, whatever this pytest
+        # inherited: under `nohup` SIGHUP is ignored, in a shell's background
+        # job SIGINT is, and ./lab would rightly ignore them too.
+        preexec_fn=_default_hangup_and_interrupt,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

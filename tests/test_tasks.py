@@ -412,10 +412,13 @@ def test_status_shows_each_running_applications_run_id_owner_and_age():
             "sha256:a",
         ),
         ({"m": ("master", "sha256:a"), "w1": ("worker", "sha256:b"), "d": ("driver", "sha256:a")}, None),
-        ({"m": ("master", "sha256:a"), "n": ("notebook", "sha256:a")}, None),
+        (
+            {"m": ("master", "sha256:a"), "w1": ("worker", "sha256:a"), "n": ("notebook", "sha256:n")},
+            "sha256:a",
+        ),
         ({}, None),
     ],
-    ids=["one image", "a worker of another build", "the notebook", "nothing running"],
+    ids=["one image", "a worker of another build", "the notebook on its own image", "nothing running"],
 )
 def test_up_probes_unless_every_spark_container_runs_one_image(ran, one):
     """`up` skips the probe job only where the versions are equal by construction."""

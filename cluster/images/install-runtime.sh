@@ -4,7 +4,7 @@
 # sparklab/spark-runtime:<key> and builds the Spark image (Dockerfile) on it.
 # /tmp/build holds what images.py copied in: wheels/, requirements.lock,
 # runtime.txt and class_archive.py. It is removed here, so the wheels
-# (~570 MB) never reach a layer: the classic builder has no build mounts,
+# (~550 MB) never reach a layer: the classic builder has no build mounts,
 # and a Dockerfile stage that copies them in costs a layer of them and a
 # copy of the venv out of it (about a minute here, fuse-overlayfs).
 set -eu
@@ -16,11 +16,12 @@ build=/tmp/build
 # are compiled here, which matters: user spark cannot write __pycache__
 # under /opt/venv, so without them every Python worker would recompile
 # pandas/pyspark on start. numpy/pandas/pyarrow test suites (~60 MB) are
-# never imported at run time.
-/usr/bin/python3 -m venv /opt/venv
+# never imported at run time. The base's python3 makes both venvs: once
+# /opt/venv exists, python3 on the image's PATH is its own.
+python3 -m venv /tmp/uv
+python3 -m venv /opt/venv
 test -d /opt/venv/lib/python3.11 \
   || { echo "the base's python3 is not 3.11 (SPARK_HOME and the lock assume it)" >&2; exit 1; }
-/usr/bin/python3 -m venv /tmp/uv
 /tmp/uv/bin/pip install -q --no-index --no-cache-dir --disable-pip-version-check \
   --find-links "$build/wheels" -c "$build/requirements.lock" uv
 /tmp/uv/bin/uv pip install --python /opt/venv/bin/python --no-index --no-cache --only-binary=:all: \

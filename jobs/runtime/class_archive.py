@@ -10,8 +10,8 @@ a short job costs.
 spark-submit of this file (the JVM is the parent, so the archive is whole
 when it returns) runs `warm_up` on local[2] and dumps the classes it loaded
 at exit; beside it, OUT.path holds the class path it was written with. The
-image build writes one for the containers' JVMs (cluster/images/Dockerfile,
-entrypoint.sh) and `./lab` one for the local driver (`.venv/sparklab-classes.jsa`).
+image build writes one for the containers' JVMs (cluster/images/install-runtime.sh;
+entrypoint.sh uses it) and `./lab` one for the local driver (`.venv/sparklab-classes.jsa`).
 
 The JVM checks an archive against its own version and against its class path
 up to the last entry the archived classes came from (each jar's name, size

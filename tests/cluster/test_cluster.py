@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 
@@ -61,12 +62,30 @@ def test_up_finds_one_image_under_the_driver_and_every_worker(cluster):
     result = cluster.probe  # what `up` found, as for every `./lab up`
     assert result["mismatches"] == []
     services = sorted(name.rsplit("-", 2)[-2] for name in result["containers"])
-    assert services == ["driver", "history", "master", "worker", "worker"], result
+    assert services == ["driver", "history", "master", *["worker"] * cluster.workers], result
     tagged = cluster.env["SPARKLAB_IMAGE"]
     built = engine.docker("image", "inspect", "--format", "{{.Id}}", tagged).stdout.strip()
     for name in result["containers"]:
         assert engine.docker("inspect", "--format", "{{.Image}}", name).stdout.strip() == built, name
     assert result["image"] == built
+
+
+def test_the_image_runs_as_spark_with_its_venv_first_and_its_entry_point(cluster):
+    """What the runtime's commit sets (images.RUNTIME_CHANGES), as the two-stage
+    Dockerfile set it; and nothing of the install left in /tmp."""
+    tagged = cluster.env["SPARKLAB_IMAGE"]
+    config = json.loads(engine.docker("image", "inspect", "--format", "{{json .Config}}", tagged).stdout)
+    assert (config["User"], config["WorkingDir"]) == ("spark", "/home/spark")
+    assert (config["Entrypoint"], config["Cmd"]) == (["/opt/sparklab/entrypoint.sh"], ["driver"])
+    env = dict(item.split("=", 1) for item in config["Env"])
+    assert env["PATH"].startswith("/opt/venv/bin:"), env
+    assert env["SPARK_HOME"] == "/opt/venv/lib/python3.11/site-packages/pyspark"
+    assert env["PYSPARK_PYTHON"] == env["PYSPARK_DRIVER_PYTHON"] == "/opt/venv/bin/python"
+    assert env["JAVA_HOME"], env  # the base's
+    left = engine.docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "ls", tagged, "-A", "/tmp"
+    ).stdout
+    assert left.split() == [], left
 
 
 def test_wordcount_on_the_cluster_equals_local(cluster_runs, spark):
