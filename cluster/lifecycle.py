@@ -352,7 +352,7 @@ SPARK_SERVICES = ("master", "worker", "driver", "history", "connect")
 
 def same_versions_everywhere(project: ComposeProject) -> dict:
     """`up`'s check that the driver and every executor run the same Python and
-    packages: when every running container of the project runs ONE image,
+    packages: when every running container of SPARK_SERVICES runs ONE image,
     they do by construction (no job needed); otherwise the version probe, a
     job with a task on every executor, compares them (`probe`). Returns which
     way it was decided; a difference raises the probe's one line."""
