@@ -216,16 +216,12 @@ def _image_id(tag: str) -> str:
 
 
 def app_tag(lock: Path = LOCK) -> str:
-    """sparklab/spark:<12 hex of sha256 over the lock, the image's files and the
-    base's id>: any change builds a new image, no change reuses the old one."""
-    digest = hashlib.sha256(lock.read_bytes())
+    """sparklab/spark:<12 hex of sha256 over the runtime's recipe and the
+    Dockerfile's files>: any change builds a new image, no change reuses the old one."""
+    digest = hashlib.sha256(runtime_recipe(lock))
     for name in APP_FILES:
         path = HERE / name
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(CLASS_ARCHIVE_SCRIPT.read_bytes() + INSTALL_SCRIPT.read_bytes())
-    digest.update(repr((RUNTIME_CHANGES, RUNTIME, INSTALLER)).encode())
-    # A rebuilt base (security updates) must give a new app image too.
-    digest.update(_image_id(BASE_TAG).encode())
     return f"{APP_REPO}:{digest.hexdigest()[:12]}"
 
 
@@ -341,11 +337,19 @@ def build_runtime(force: bool = False, lock: Path = LOCK, wheelhouse: Path = WHE
     return tag
 
 
+def runtime_recipe(lock: Path = LOCK) -> bytes:
+    """What the runtime image is made from, but the wheels the lock picks: the
+    lock, the base's id (a rebuilt base, security updates, gives new images),
+    the scripts and the image's settings. Part of the runtime's key and of the
+    Spark image's tag."""
+    parts = (lock.read_bytes(), _image_id(BASE_TAG).encode(), INSTALL_SCRIPT.read_bytes())
+    parts += (CLASS_ARCHIVE_SCRIPT.read_bytes(), repr((RUNTIME_CHANGES, RUNTIME, INSTALLER)).encode())
+    return b"\0".join(parts)
+
+
 def runtime_key(wheels: list[Path], lock: Path = LOCK) -> str:
-    """What the runtime image is made of: the lock, the wheels, the base, the scripts."""
-    digest = hashlib.sha256(lock.read_bytes() + _image_id(BASE_TAG).encode())
-    digest.update(INSTALL_SCRIPT.read_bytes() + CLASS_ARCHIVE_SCRIPT.read_bytes())
-    digest.update(repr((RUNTIME_CHANGES, RUNTIME, INSTALLER)).encode())
+    """The runtime image's key: its recipe and the wheels installed."""
+    digest = hashlib.sha256(runtime_recipe(lock))
     for name in sorted(wheel.name for wheel in wheels):
         digest.update(name.encode())
     return digest.hexdigest()[:12]
