@@ -12,7 +12,7 @@ from invoke import Exit, MockContext, Program
 from invoke.parser import Parser
 
 import tasks
-from cluster import lifecycle, runs, suite, task_parser
+from cluster import lifecycle, runs, settings, suite, task_parser
 from jobs.options import JOBS, job_parsers
 
 GD_OPTIONS = {
@@ -154,7 +154,46 @@ def test_every_cluster_test_module_is_in_one_cluster_stream():
     ignored = {arg.removeprefix("--ignore=") for arg in second.args if arg.startswith("--ignore=")}
     assert ignored == set(suite.FIRST_HALF) == {arg for arg in first.args if arg.endswith(".py")}
     assert first.args[:2] == second.args[:2] == ("-m", "cluster and not hosts")
-    assert hosts.args == ("-m", "hosts")
+    assert hosts.args == ("-m", "hosts", suite.CLUSTER_TESTS)
+    assert suite.CLUSTER_TESTS in second.args
+
+
+CLUSTER_MARK = re.compile(r"^(pytestmark = .*|@)pytest\.mark\.cluster\b", re.MULTILINE)
+
+
+def test_every_test_marked_cluster_lives_where_the_cluster_streams_collect():
+    """The cluster streams collect tests/cluster alone; the rest runs "not
+    cluster": a cluster test elsewhere would run nowhere."""
+    outside = [
+        path
+        for path in (tasks.ROOT / "tests").rglob("test_*.py")
+        if CLUSTER_MARK.search(path.read_text())
+        and not path.is_relative_to(tasks.ROOT / suite.CLUSTER_TESTS)
+    ]
+    assert outside == []
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.03 -XX:+UseSerialGC",
+         "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+        ("-XX:+UseSerialGC -XX:CompileThresholdScaling=0.1", "-XX:+UseSerialGC"),
+        ("-XX:+UseSerialGC", "-XX:+UseSerialGC"),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_the_suites_jvms_keep_every_option_but_the_compile_threshold(configured, expected):
+    assert suite.suite_jvm_options(configured) == expected
+
+
+def test_the_streams_take_the_callers_jvm_options_when_given(monkeypatch):
+    monkeypatch.setenv("SPARKLAB_JVM_OPTS", "-Xint")
+    assert suite.suite_env()["SPARKLAB_JVM_OPTS"] == "-Xint"
+    monkeypatch.delenv("SPARKLAB_JVM_OPTS")
+    env = suite.suite_env()
+    assert env["SPARKLAB_JVM_OPTS"] == suite.suite_jvm_options(settings.dotenv()["SPARKLAB_JVM_OPTS"])
+    assert "-XX:+UseSerialGC" in env["SPARKLAB_JVM_OPTS"].split()
     assert suite.streams(cluster=False, no_cluster=True) == (suite.REST,)
     assert suite.REST not in suite.streams(cluster=True, no_cluster=False)
 

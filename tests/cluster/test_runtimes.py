@@ -161,45 +161,6 @@ def test_history_server_lists_every_finished_application(cluster, cluster_result
     assert wanted <= listed, f"missing from the history server: {wanted - listed}"
 
 
-def _kill_one_worker_at(step: int, project: ComposeProject):
-    """A line handler that SIGKILLs one worker container when the job prints `step N/`."""
-    killed = threading.Event()
-
-    def on_line(line: str) -> None:
-        if not killed.is_set() and f" step {step}/" in line.replace("  ", " "):
-            ids = project.run("ps", "-q", "worker", capture=True).stdout.split()
-            subprocess.run(["docker", "kill", "--signal", "KILL", ids[0]], check=True, capture_output=True)
-            killed.set()
-
-    return on_line, killed
-
-
-def test_a_worker_killed_mid_cv_changes_nothing(cluster, spark, wine_csv, tmp_path):
-    """The one-pass CV loses a worker at its fifth iteration: the lost tasks
-    run again, the cached blocks are recomputed, and the k models are those
-    of local[2], undisturbed. (The worker-loss experiment does the same to
-    the GD fit, compared with an undisturbed run in the same application.)"""
-    options = {**CV, "partitions": 2, "iterations": 40}
-    on_line, killed = _kill_one_worker_at(5, cluster.project)
-    try:
-        path = submit.submit(cluster.project, "cv", options, out=tmp_path, echo=False, on_line=on_line)
-    finally:
-        lifecycle.resize(cluster.project, cluster.workers)
-    assert killed.is_set(), "the job ended before a worker could be killed"
-    payload = json.loads(path.read_text())
-    metrics = payload["metrics"]
-    print(
-        f"\ncv with a worker killed: {payload['seconds']:.2f} s, lost executors "
-        f"{metrics['executors_lost']}, failed tasks {metrics['failed_tasks']}"
-    )
-    assert metrics["executors_lost"] >= 1, metrics
-    data = load_table(spark, wine_csv, partitions=2)
-    try:
-        assert_cv_equal(payload, cross_validate(spark.sparkContext, data, folds=CV["folds"], iterations=40))
-    finally:
-        data.blocks.unpersist()
-
-
 def test_python_workers_lost_mid_one_job_fit_change_nothing(cluster, spark, wine_csv, tmp_path):
     """The one-job fit keeps its blocks in the barrier tasks; when they die,
     the barrier job runs again, the fit starts over: the same result."""
