@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jobs.checks import check_out_dir
 from jobs.data.paths import expand_inputs, hadoop_path, read_lines
 from jobs.data.table import load_table
 from jobs.errors import JobError, one_line
+from jobs.gd import fit_gd
 from jobs.runtime.session import build_session, is_master_url
 from jobs.wordcount import run as run_wordcount
 
@@ -55,8 +57,8 @@ def _cli(*args, env=None):
 def assert_ended_clean(done: subprocess.CompletedProcess) -> None:
     """Exit 0 and no Python traceback. pyspark's own daemon prints a
     BrokenPipeError after about one local gd in four, as the session stops
-    (jobs/runtime/daemon/sparklab_daemon.py); the three local gd runs below,
-    without `./lab` in between, each look for it."""
+    (jobs/runtime/daemon/sparklab_daemon.py); the local runs below,
+    without `./lab` in between, look for it."""
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
 
@@ -91,14 +93,49 @@ def test_cli_refuses_bad_options_before_starting_spark(args, message, wine_csv):
     assert message in lines[0], done.stderr
 
 
-def test_cli_writes_result_json_and_reports_its_path(tmp_path):
-    out = tmp_path / "out"
-    done = _cli("wordcount", "--input", "data/peter_piper.txt", "--out", str(out), "--top", "1")
-    assert done.returncode == 0, done.stderr
-    reported = json.loads(done.stdout.strip().splitlines()[-1])
-    result = json.loads((out / "wordcount.json").read_text())
-    assert reported == {"job": "wordcount", "result": str(out / "wordcount.json")}
-    assert result["top"] == [["peck", 5]]
+# The command line's runs that succeed, in ONE application (`--then`, as
+# `./lab demo` joins its jobs): each test below reads its own part of it.
+JOINED = (  # (job, its out directory, its options)
+    ("wordcount", "top", ["--input", "data/peter_piper.txt", "--top", "1"]),
+    ("wordcount", "named", ["--input", "{tmp}/notes[1].txt", "{tmp}/a,b.txt"]),
+    ("gd", "w12", ["--data", "{tmp}/w[12].csv", "--iterations", "2", "--quiet"]),
+    ("gd", "wine", ["--data", "{wine}", "--iterations", "3", "--partitions", "2", "--quiet"]),
+)
+JOINED_MASTER = "local[2]"  # given once, with the first job
+
+
+@pytest.fixture(scope="module")
+def joined(tmp_path_factory, wine_csv):
+    """The finished `python -m jobs JOB ... --then JOB ...` and the directory its jobs wrote into."""
+    tmp = tmp_path_factory.mktemp("joined")
+    (tmp / "notes[1].txt").write_text("alpha beta beta\n")  # beside files its name would match
+    (tmp / "notes1.txt").write_text("decoy decoy\n")
+    (tmp / "a,b.txt").write_text("gamma\n")
+    (tmp / "a").write_text("decoy\n")
+    rows = [f"{i};{(i * 7) % 11};{i % 5 + 0.25 * i}" for i in range(60)]
+    (tmp / "w1.csv").write_text('"a";"b";"y"\n' + "\n".join(rows[:20]) + "\n")
+    (tmp / "w[12].csv").write_text('"a";"b";"y"\n' + "\n".join(rows) + "\n")
+    command: list[str] = []
+    for job, out, options in JOINED:
+        named = [option.format(tmp=tmp, wine=wine_csv) for option in options]
+        command += [*(["--then"] if command else []), job, *named, "--out", str(tmp / out)]
+    command[1:1] = ["--master", JOINED_MASTER]
+    return _cli(*command), tmp
+
+
+def _joined_result(joined, out: str) -> dict:
+    done, tmp = joined
+    assert_ended_clean(done)
+    job = next(job for job, name, _ in JOINED if name == out)
+    return _result(tmp / out, job)
+
+
+def test_cli_writes_each_jobs_result_json_and_reports_its_path(joined):
+    done, tmp = joined
+    assert_ended_clean(done)
+    reported = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert reported == [{"job": job, "result": str(tmp / out / f"{job}.json")} for job, out, _ in JOINED]
+    assert _joined_result(joined, "top")["top"] == [["peck", 5]]
 
 
 # --- 1. The file the user names is the file that is read ---------------------
@@ -266,31 +303,16 @@ def _result(out: Path, job: str) -> dict:
     return json.loads((out / f"{job}.json").read_text())
 
 
-def test_cli_gd_fits_w12_not_w1_beside_it(tmp_path):
-    name = "w[12].csv"
-    rows = [f"{i};{(i * 7) % 11};{i % 5 + 0.25 * i}" for i in range(60)]
-    (tmp_path / "w1.csv").write_text('"a";"b";"y"\n' + "\n".join(rows[:20]) + "\n")
-    (tmp_path / name).write_text('"a";"b";"y"\n' + "\n".join(rows) + "\n")
-    out = tmp_path / "out"
-    done = _cli("gd", "--data", str(tmp_path / name), "--out", str(out), "--iterations", "2", "--quiet")
-    assert_ended_clean(done)
-    result = _result(out, "gd")
-    assert result["data"] == str(tmp_path / name)
+def test_cli_gd_fits_w12_not_w1_beside_it(joined):
+    result = _joined_result(joined, "w12")
+    assert result["data"] == str(joined[1] / "w[12].csv")
     assert result["n_train"] + result["n_test"] == 60
 
 
-def test_cli_wordcount_reads_the_named_files(tmp_path):
-    (tmp_path / "notes[1].txt").write_text("alpha beta beta\n")
-    (tmp_path / "notes1.txt").write_text("decoy decoy\n")
-    (tmp_path / "a,b.txt").write_text("gamma\n")
-    (tmp_path / "a").write_text("decoy\n")
-    out = tmp_path / "out"
-    done = _cli(
-        "wordcount", "--input", str(tmp_path / "notes[1].txt"), str(tmp_path / "a,b.txt"), "--out", str(out)
-    )
-    assert done.returncode == 0, done.stderr
-    result = _result(out, "wordcount")
-    assert result["files"] == [str(tmp_path / "notes[1].txt"), str(tmp_path / "a,b.txt")]
+def test_cli_wordcount_reads_the_named_files(joined):
+    result = _joined_result(joined, "named")
+    tmp = joined[1]
+    assert result["files"] == [str(tmp / "notes[1].txt"), str(tmp / "a,b.txt")]
     assert result["counts"] == {"alpha": 1, "beta": 2, "gamma": 1}
 
 
@@ -565,24 +587,22 @@ def test_cli_refuses_unreadable_data_in_one_line(tmp_path, wine_csv):
     assert not (tmp_path / "out").exists()
 
 
-def test_jobs_joined_by_then_share_one_application_and_keep_their_own_metrics(tmp_path, wine_csv):
+def test_jobs_joined_by_then_share_one_application_and_keep_their_own_metrics(joined, spark, wine_csv):
     """What `./lab demo` runs: each JSON is the job's alone (its Spark jobs, its
     result), the application is one, and the results are a run alone's."""
-    alone = _cli("gd", "--data", wine_csv, "--iterations", "3", "--out", str(tmp_path / "alone"), "--quiet")
-    assert_ended_clean(alone)
-    out = tmp_path / "joined"
-    gd_args = ["gd", "--data", wine_csv, "--iterations", "3", "--out", str(out), "--quiet"]
-    done = _cli("wordcount", "--out", str(out), "--then", *gd_args)
-    assert_ended_clean(done)
-    reported = [json.loads(line) for line in done.stdout.strip().splitlines()]
-    assert reported == [{"job": job, "result": str(out / f"{job}.json")} for job in ("wordcount", "gd")]
-    words, gd = (json.loads((out / f"{job}.json").read_text()) for job in ("wordcount", "gd"))
-    assert words["app_id"] == gd["app_id"]
+    results = [_joined_result(joined, out) for _, out, _ in JOINED]
+    assert len({result["app_id"] for result in results}) == 1
+    words, gd = results[0], results[-1]
     assert set(words["metrics"]["phases"]) == {"wordcount"}
     assert words["metrics"]["jobs"] == 1
     assert "wordcount" not in gd["metrics"]["phases"]
     assert gd["metrics"]["phases"]["fit"]["jobs"] == 3  # one Spark job per iteration
-    assert gd["weights"] == json.loads((tmp_path / "alone" / "gd.json").read_text())["weights"]
+    data = load_table(spark, wine_csv, partitions=2)  # a run alone, in this process
+    try:
+        alone = fit_gd(spark.sparkContext, data, iterations=3)
+    finally:
+        data.blocks.unpersist()
+    np.testing.assert_allclose(gd["weights"], alone.weights, rtol=1e-12)
 
 
 def test_a_bad_later_job_is_refused_before_any_job_runs(tmp_path):
@@ -596,10 +616,5 @@ def test_a_bad_later_job_is_refused_before_any_job_runs(tmp_path):
     assert not out.exists()
 
 
-def test_a_master_given_once_is_every_joined_jobs(tmp_path):
-    out = tmp_path / "out"
-    second = ["wordcount", "--top", "1", "--out", str(tmp_path / "second")]
-    done = _cli("wordcount", "--master", "local[1]", "--out", str(out), "--then", *second)
-    assert done.returncode == 0, done.stderr
-    assert json.loads((out / "wordcount.json").read_text())["master"] == "local[1]"
-    assert json.loads((tmp_path / "second" / "wordcount.json").read_text())["master"] == "local[1]"
+def test_a_master_given_once_is_every_joined_jobs(joined):
+    assert [_joined_result(joined, out)["master"] for _, out, _ in JOINED] == [JOINED_MASTER] * len(JOINED)
