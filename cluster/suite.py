@@ -46,7 +46,11 @@ class Stream:
 # streams collect tests/cluster alone (every cluster test lives there), not
 # the whole suite: 2 CPU-s a stream instead of 6.
 CLUSTER_TESTS = "tests/cluster"
-FIRST_HALF = ("tests/cluster/test_runtimes.py", "tests/cluster/test_shared_service.py")
+FIRST_HALF = (
+    "tests/cluster/test_runtimes.py",
+    "tests/cluster/test_shared_service.py",
+    "tests/cluster/test_ui_browser.py",
+)
 CLUSTER_STREAMS = (
     Stream("cluster tests (first half)", ("-m", "cluster and not hosts", *FIRST_HALF)),
     Stream(
