@@ -4,16 +4,25 @@ reverse proxy, the history server. Screenshots land in results/ui-test/."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+import urllib.request
 
 import pytest
 
-from cluster import applications, browser, lifecycle, settings, submit
+from cluster import applications, browser, lifecycle, scripts, settings
+from jobs.waiting import NotReady, wait_until
 
 pytestmark = pytest.mark.cluster
 SHOTS = settings.ROOT / "results" / "ui-test"
+IDLE_SCRIPT = settings.ROOT / "tests" / "cluster" / "scripts" / "idle.py"
+IDLE_APP = "an idle script of its own"  # the name it gives its application
+
+
+def apps_named(project, name: str) -> list[str]:
+    return [a["id"] for a in lifecycle.master_state(project)["activeapps"] if a["name"] == name]
 
 
 @pytest.fixture(scope="module")
@@ -49,32 +58,33 @@ def test_the_master_lists_every_worker_and_each_link_opens_its_page(chromium, cl
     browser.screenshot(ui + "/", SHOTS / "master.png")
 
 
-def test_a_running_application_and_its_executors_open_through_the_proxy(chromium, cluster):
-    started = threading.Event()
-    ended: dict[str, BaseException] = {}
-
-    def long_job() -> None:
-        try:
-            submit.submit(
-                cluster.project,
-                "gd",
-                {"iterations": 100000, "partitions": 2},
-                echo=False,
-                on_line=lambda line: " step 2/" in " ".join(line.split()) and started.set(),
-            )
-        except BaseException as error:  # it is stopped below: Terminated
-            ended["error"] = error
-
-    thread = threading.Thread(target=long_job, daemon=True)
-    thread.start()
+def executor_ids(ui: str, app: str) -> list[str] | NotReady:
+    """The application's executors, as its UI's REST API lists them through the master's proxy."""
+    url = f"{ui}/proxy/{app}/api/v1/applications/{app}/executors"
     try:
-        assert started.wait(180), "the job did not start"
-        apps = lifecycle.master_state(cluster.project)["activeapps"]
-        (app,) = [a["id"] for a in apps if "sparklab-gd" in a["name"]]
-        ui = lifecycle.master_ui(cluster.project)
+        with urllib.request.urlopen(url, timeout=10) as page:
+            return sorted(executor["id"] for executor in json.load(page))
+    except OSError as error:
+        return NotReady(f"the application's UI: {error}")
+
+
+def test_a_running_application_and_its_executors_open_through_the_proxy(chromium, cluster):
+    """A script that holds an executor on every worker and waits (a running
+    application costs its starts, not a busy loop): its pages through the
+    master's proxy; stopped, its jobs on the history server."""
+    script = (cluster.project, IDLE_SCRIPT, [])
+    thread = threading.Thread(target=scripts.run_on_cluster, args=script, daemon=True)
+    thread.start()
+    ui = lifecycle.master_ui(cluster.project)
+    expected = sorted([*map(str, range(cluster.workers)), "driver"])
+    try:
+        listed = wait_until(lambda: apps_named(cluster.project, IDLE_APP), timeout=180)
+        assert listed, "the script's application never showed on the master"
+        [app] = listed
+        assert wait_until(lambda: executor_ids(ui, app) == expected, timeout=120), executor_ids(ui, app)
         dom = browser.rendered_dom(f"{ui}/proxy/{app}/executors/", wait_ms=15000)
         ids = sorted(row[0] for row in table_rows(dom, "active-executors-table"))
-        assert ids == sorted([*map(str, range(cluster.workers)), "driver"]), ids
+        assert ids == expected, ids
         browser.screenshot(f"{ui}/proxy/{app}/executors/", SHOTS / "executors.png", wait_ms=15000)
     finally:
         applications.stop_applications(cluster.project, [], every=True)
@@ -85,6 +95,6 @@ def test_a_running_application_and_its_executors_open_through_the_proxy(chromium
         assert time.monotonic() < deadline, "the history server does not list the application"
         time.sleep(2)
     jobs = browser.rendered_dom(f"{history}/history/{app}/jobs/")
-    assert re.search(r"<title>sparklab-gd[^<]* - Spark Jobs</title>", jobs), jobs[:500]
+    assert f"<title>{IDLE_APP} - Spark Jobs</title>" in jobs, jobs[:500]
     assert "Completed Jobs" in jobs
     browser.screenshot(history + "/", SHOTS / "history.png")
