@@ -28,11 +28,12 @@ CV = {"folds": 4, "iterations": 20}
 
 @pytest.fixture(scope="module")
 def local_results(spark, wine_csv):
-    """The reference: the same jobs on local[2] with the same partitioning (2)."""
+    """The reference: the same jobs on local[2] with the same partitioning (2);
+    each fit one job (equal bit for bit to a job per iteration: test_regression.py)."""
     data = load_table(spark, wine_csv, partitions=2)
     try:
-        gd = fit_gd(spark.sparkContext, data, **GD)
-        cv = cross_validate(spark.sparkContext, data, **CV)
+        gd = fit_gd(spark.sparkContext, data, **GD, one_job=True)
+        cv = cross_validate(spark.sparkContext, data, **CV, one_job=True)
     finally:
         data.blocks.unpersist()
     words = run(spark, [str(settings.ROOT / "data" / "peter_piper.txt")], tokenizer=Tokenizer())

@@ -47,10 +47,11 @@ def wait_until_no_sparklab_app(project, seconds: float = 30) -> None:
 
 @pytest.fixture(scope="module")
 def local_gd(spark, wine_csv):
-    """The reference fits, on local[2] with the same partitioning (2)."""
+    """The reference fits, on local[2] with the same partitioning (2); each
+    fit one job (equal bit for bit to a job per iteration: test_regression.py)."""
     data = load_table(spark, wine_csv, partitions=2)
     try:
-        yield {n: fit_gd(spark.sparkContext, data, iterations=n) for n in (10, 150)}
+        yield {n: fit_gd(spark.sparkContext, data, iterations=n, one_job=True) for n in (10, 150)}
     finally:
         data.blocks.unpersist()
 
