@@ -6,6 +6,6 @@ import time
 from pyspark.sql import SparkSession
 
 spark = SparkSession.builder.appName("a busy script of its own").getOrCreate()
-while True:
+while True:  # a job every 2 s: running beside the other application, not racing it for the CPU
     spark.sparkContext.parallelize(range(2), 2).count()
-    time.sleep(0.5)
+    time.sleep(2)
