@@ -64,7 +64,7 @@ def executor_ids(ui: str, app: str) -> list[str] | NotReady:
     try:
         with urllib.request.urlopen(url, timeout=10) as page:
             return sorted(executor["id"] for executor in json.load(page))
-    except OSError as error:
+    except (OSError, ValueError) as error:  # not up yet: the proxy's error page is no JSON
         return NotReady(f"the application's UI: {error}")
 
 
