@@ -56,6 +56,15 @@ def _session_args(runtime: str) -> dict:
     )
 
 
+def task_slots(master: str, cores_max: str | None, default_parallelism: int) -> int:
+    """The task slots an application has: local[*]'s cores, or on a standalone
+    master the cores it asked for (spark.cores.max, one slot each). Spark's
+    default parallelism is no count of slots there: it is at least 2."""
+    if master.startswith("local") or not cores_max:
+        return default_parallelism
+    return min(int(cores_max), default_parallelism)
+
+
 def measure(ctx) -> dict:
     """Spark part (driver): per runtime one application, the fit at every size."""
 
@@ -64,15 +73,16 @@ def measure(ctx) -> dict:
     for runtime in plan.runtimes:
         with ctx.session(runtime, **_session_args(runtime)) as spark:
             sc = spark.sparkContext
-            slots = sc.defaultParallelism
+            partitions = sc.defaultParallelism
+            slots = task_slots(sc.master, sc.getConf().get("spark.cores.max"), partitions)
             groups = []
             for rows in plan.rows:
                 ctx.group(sc, f"{runtime}-load-{rows}")
                 if rows == WINE:
-                    data = load_table(spark, ctx.data, partitions=slots)
+                    data = load_table(spark, ctx.data, partitions=partitions)
                     data.blocks.count()  # cached before the fit
                 else:
-                    data = synthetic_data(sc, rows, partitions=slots, seed=1)
+                    data = synthetic_data(sc, rows, partitions=partitions, seed=1)
                 group = ctx.group(sc, f"{runtime}-{rows}", f"GD on {rows or 'the wine'} rows, {runtime}")
                 fit_gd(sc, data, iterations=plan.iterations)
                 data.blocks.unpersist(blocking=True)

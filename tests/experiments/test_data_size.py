@@ -68,3 +68,26 @@ def test_a_cluster_ahead_from_the_start_is_not_called_a_crossover():
 def test_a_flat_curve_says_the_fixed_cost_still_dominates():
     result = measured({"local": {5000: 0.10, 50_000: 0.12}}, {"local": 2})
     assert "the fixed cost still dominated at 50000 rows" in data_size.summarize(result)["answer"]
+
+
+@pytest.mark.parametrize(
+    ("master", "cores_max", "default_parallelism", "slots"),
+    [
+        ("spark://master:7077", "1", 2, 1),  # one executor of one core: Spark's default parallelism is 2
+        ("spark://master:7077", "2", 2, 2),
+        ("spark://master:7077", None, 2, 2),
+        ("local[*]", "2", 4, 4),  # a local session ignores spark.cores.max
+    ],
+)
+def test_the_slots_are_the_cores_the_application_has(master, cores_max, default_parallelism, slots):
+    assert data_size.task_slots(master, cores_max, default_parallelism) == slots
+
+
+def test_one_executor_of_one_slot_is_said_to_bring_one_slot():
+    result = measured(
+        {"one-worker": {5000: 0.07, 1_000_000: 0.5}, "local": {5000: 0.04, 1_000_000: 0.3}},
+        {"one-worker": 1, "local": 2},
+    )
+    answer = data_size.summarize(result)["answer"]
+    assert "(1 slot):" in answer
+    assert "it brings 1 task slot against local[*]'s 2 on a machine of 2 CPUs" in answer
