@@ -167,8 +167,7 @@ def test_every_test_marked_cluster_lives_where_the_cluster_streams_collect():
     outside = [
         path
         for path in (tasks.ROOT / "tests").rglob("test_*.py")
-        if CLUSTER_MARK.search(path.read_text())
-        and not path.is_relative_to(tasks.ROOT / suite.CLUSTER_TESTS)
+        if CLUSTER_MARK.search(path.read_text()) and not path.is_relative_to(tasks.ROOT / suite.CLUSTER_TESTS)
     ]
     assert outside == []
 

@@ -14,19 +14,20 @@ from tests.experiments.builders import job
 def measured(
     one_fit: float, costs: dict[int, tuple[float, float]], iterations: int = 2, difference=1e-14
 ) -> dict:
-    """{k: (one pass's seconds, the k fits' seconds)}, spread evenly over their jobs."""
-    jobs = [job(i, "cv/one-fit", [], one_fit / iterations) for i in range(iterations)]
-    runs = []
+    """{k: (one pass's seconds, the k fits' seconds)}, spread evenly over their jobs; each
+    k's own single fit took `one_fit` seconds."""
+    jobs, runs = [], []
     for k, (one_pass, sequential) in costs.items():
-        runs.append({"k": k, "one_pass": f"cv/one-pass-{k}", "sequential": f"cv/sequential-{k}"})
-        jobs += [job(len(jobs) + i, f"cv/one-pass-{k}", [], one_pass / iterations) for i in range(iterations)]
+        groups = {way: f"cv/{way}-{k}" for way in one_pass_cv.WAYS}
+        runs.append({"k": k, **groups})
+        jobs += [job(len(jobs) + i, groups["one_fit"], [], one_fit / iterations) for i in range(iterations)]
+        jobs += [job(len(jobs) + i, groups["one_pass"], [], one_pass / iterations) for i in range(iterations)]
         jobs += [
-            job(len(jobs) + i, f"cv/sequential-{k}", [], sequential / (k * iterations))
+            job(len(jobs) + i, groups["sequential"], [], sequential / (k * iterations))
             for i in range(k * iterations)
         ]
     return {
         "plan": {"folds": list(costs), "iterations": iterations, "partitions": 2},
-        "one_fit": "cv/one-fit",
         "runs": runs,
         "max_relative_difference": difference,
         "numbers": {"jobs": jobs, "stages": [], "tasks": [], "executors": []},
@@ -39,6 +40,16 @@ def test_ratios_are_against_one_fits_job_seconds():
     assert (two["one_pass_ratio"], two["sequential_ratio"]) == pytest.approx((1.5, 2.0))
     assert (six["one_pass_jobs"], six["sequential_jobs"]) == (2, 12)
     assert summary["one_fit"]["jobs"] == 2
+    assert [row["one_fit_seconds"] for row in summary["rows"]] == pytest.approx([2.0, 2.0])
+
+
+def test_each_k_is_compared_with_the_fit_run_beside_it():
+    result = measured(1.0, {2: (1.5, 2.0), 6: (3.0, 6.0)})
+    for entry in result["numbers"]["jobs"]:  # the session's first fit ran cold: twice as long
+        if entry["group"] == "cv/one_fit-2":
+            entry["seconds"] *= 2
+    two, six = one_pass_cv.summarize(result)["rows"]
+    assert (two["one_pass_ratio"], six["one_pass_ratio"]) == pytest.approx((0.75, 3.0))
 
 
 def test_the_answer_compares_k_6_with_the_articles_ratio():
