@@ -119,3 +119,9 @@ def shared_runs(cluster: Cluster, where: Path) -> dict[str, dict]:
         echo=False,
     )
     return {name: json.loads(path.read_text()) for name, path in zip(planned, paths, strict=True)}
+
+
+def apps_named(project: ComposeProject, prefix: str) -> list[str]:
+    """The ids of the running applications whose name starts with `prefix`."""
+    apps = lifecycle.master_state(project).get("activeapps", [])
+    return [a["id"] for a in apps if a["name"].startswith(prefix)]

@@ -58,6 +58,9 @@ def fold_block(block, folds: int, fold: int, seed: int = SEED):
     )
 
 
+WAYS = ("one_fit", "one_pass", "sequential")  # each run's groups, in the order they ran
+
+
 def measure(ctx) -> dict:
     """Spark part (driver): per k one fit, the one pass and the k sequential fits."""
 
@@ -92,9 +95,6 @@ def measure(ctx) -> dict:
         "max_relative_difference": max(differences),  # one pass's models against the sequential fits'
         "numbers": numbers,
     }
-
-
-WAYS = ("one_fit", "one_pass", "sequential")  # each run's groups, in the order they ran
 
 
 def _cost(numbers: dict, group: str) -> dict:

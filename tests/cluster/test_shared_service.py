@@ -22,6 +22,7 @@ from jobs.gd import fit_gd
 from jobs.runtime.run_tags import CONNECT
 from jobs.runtime.standalone import alive_workers
 from jobs.waiting import NotReady, wait_until
+from tests.cluster_fixture import apps_named
 
 pytestmark = pytest.mark.cluster
 CONNECT_APP = "Spark Connect server"  # entrypoint.sh names it
@@ -30,12 +31,6 @@ CONNECT_APP = "Spark Connect server"  # entrypoint.sh names it
 def sparklab_apps(project) -> list[dict]:
     apps = lifecycle.master_state(project).get("activeapps", [])
     return [a for a in apps if a["name"].startswith("sparklab-")]
-
-
-def apps_named(project, prefix: str) -> list[str]:
-    """The ids of the running applications whose name starts with `prefix`."""
-    apps = lifecycle.master_state(project).get("activeapps", [])
-    return [a["id"] for a in apps if a["name"].startswith(prefix)]
 
 
 def wait_until_no_sparklab_app(project, seconds: float = 30) -> None:

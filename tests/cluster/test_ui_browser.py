@@ -14,15 +14,12 @@ import pytest
 
 from cluster import applications, browser, lifecycle, scripts, settings
 from jobs.waiting import NotReady, wait_until
+from tests.cluster_fixture import apps_named
 
 pytestmark = pytest.mark.cluster
 SHOTS = settings.ROOT / "results" / "ui-test"
 IDLE_SCRIPT = settings.ROOT / "tests" / "cluster" / "scripts" / "idle.py"
 IDLE_APP = "an idle script of its own"  # the name it gives its application
-
-
-def apps_named(project, name: str) -> list[str]:
-    return [a["id"] for a in lifecycle.master_state(project)["activeapps"] if a["name"] == name]
 
 
 @pytest.fixture(scope="module")
