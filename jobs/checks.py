@@ -60,6 +60,11 @@ def check_arguments(args: argparse.Namespace) -> None:
         gd.check_hyperparameters(
             iterations=args.iterations, lr=args.lr, folds=args.folds if args.job == "cv" else None
         )
+        if args.one_job and args.resident == "always":
+            raise JobError(
+                "--resident always keeps the blocks between a fit's jobs, and --one-job runs one job "
+                "(its tasks hold the blocks): give one of them"
+            )
     if not 0 < args.test_fraction < 1:
         raise JobError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     if connect:  # the server reads the file (its path, as the server sees it)

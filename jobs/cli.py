@@ -26,6 +26,7 @@ from jobs.data.table import Split, load_table
 from jobs.dataframe import mllib
 from jobs.dataframe import wordcount as dataframe_wordcount
 from jobs.errors import JobError, Terminated, interrupt_exit_code, one_line, raise_on_sigterm
+from jobs.fit.resident import resident_choice
 from jobs.options import THEN, build_parser, split_runs
 from jobs.report.failure import FAILED, INTERRUPTED, ended_by, said_or_recorded
 from jobs.report.files import write_json_atomic
@@ -149,6 +150,7 @@ def _run_regression(spark, args, title: str, fit: Callable, to_json: Callable) -
         iterations=args.iterations,
         lr=args.lr,
         one_job=args.one_job,
+        resident=resident_choice(args.resident),
         on_step=progress_printer(args.job, args.iterations, args.quiet),
     )
     fit_seconds = time.perf_counter() - started

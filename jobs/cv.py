@@ -17,7 +17,8 @@ from jobs.data.table import Block, RegressionData
 from jobs.errors import JobError
 from jobs.fit.kernels import Partials, cv_partials
 from jobs.fit.loop import iterate
-from jobs.gd import OnStep, baseline_weights, check_hyperparameters, check_loss
+from jobs.fit.resident import worth_resident
+from jobs.gd import OnStep, baseline_weights, block_columns, check_hyperparameters, check_loss
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -63,6 +64,7 @@ def cross_validate(
     seed: int = 7,
     on_step: OnStep | None = None,
     one_job: bool = False,
+    resident: bool | None = None,
 ) -> CVResult:
     """Fit k models on the train split, all in one pass (one job) per iteration,
     or with `one_job` the whole fit as one job."""
@@ -95,7 +97,11 @@ def cross_validate(
         return weights - lr * partials.gradient / n_train[None, :]
 
     try:
-        weights = iterate(sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job)
+        if resident is None:  # a CV block also holds each row's k fold memberships
+            resident = worth_resident(data.n_train + data.n_test, block_columns(data) + folds)
+        weights = iterate(
+            sc, blocks, _cv_kernel, initial, update, iterations, one_job=one_job, resident=resident
+        )
     finally:
         blocks.unpersist()
     n_train, n_val = counts["train"], counts["val"]

@@ -20,6 +20,7 @@ from jobs.data.table import RegressionData
 from jobs.errors import JobError
 from jobs.fit.kernels import Partials, gd_partials, raw_weights, read_pass_partials
 from jobs.fit.loop import iterate
+from jobs.fit.resident import worth_resident
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -83,10 +84,13 @@ def fit_gd(
     lr: float = 0.1,
     on_step: OnStep | None = None,
     one_job: bool = False,
+    resident: bool | None = None,
 ) -> GDResult:
     """Run `iterations` full-batch steps: w <- w - lr * X'(Xw - y) / n.
 
     One Spark job per iteration, or with `one_job` the whole fit as one job.
+    `resident`: the blocks in the executors' shared memory between the jobs
+    (None: from RESIDENT_MIN_BYTES of blocks).
     """
     check_hyperparameters(iterations=iterations, lr=lr)
     train_mse: list[float] = []
@@ -107,13 +111,29 @@ def fit_gd(
         check_loss(step, train_mse[0], train_mse[-2] if step > 1 else None, train_mse[-1], lr)
         return weights - lr * partials.gradient / n
 
-    weights = iterate(sc, data.blocks, _gd_kernel, initial, update, iterations, one_job=one_job)
+    if resident is None:
+        resident = worth_resident(data.n_train + data.n_test, block_columns(data))
+    weights = iterate(
+        sc,
+        data.blocks,
+        _gd_kernel,
+        initial,
+        update,
+        iterations,
+        one_job=one_job,
+        resident=resident,
+    )
     return GDResult(
         weights=weights,
         raw_weights=raw_weights(weights, data.feature_mean, data.feature_std),
         train_mse=train_mse,
         test_mse=test_mse,
     )
+
+
+def block_columns(data: RegressionData) -> int:
+    """float64 columns per row of a Block: the features, the bias, the target."""
+    return len(data.feature_names) + 2
 
 
 def _gd_kernel(block, weights: np.ndarray) -> Partials:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.data.paths import PROJECT_DIR
+from jobs.fit.resident import RESIDENT_CHOICES, RESIDENT_MIN_BYTES
 
 JOBS = ("wordcount", "gd", "cv", "mllib")
 
@@ -82,6 +83,13 @@ def _add_regression_options(parser: argparse.ArgumentParser, *, folds: bool) -> 
         "--one-job",
         action="store_true",
         help="run the whole fit as ONE Spark job (a barrier stage with a TCP all-reduce)",
+    )
+    parser.add_argument(
+        "--resident",
+        choices=RESIDENT_CHOICES,
+        default="auto",
+        help="keep the blocks in the executors' shared memory between a fit's jobs: "
+        f"always, never, or auto (from {RESIDENT_MIN_BYTES // 2**20} MB of blocks)",
     )
     parser.add_argument(
         "--on-bad-lines",

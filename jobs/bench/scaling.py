@@ -13,8 +13,9 @@ import numpy as np
 
 from jobs.bench import article
 from jobs.bench.plan import BYTES_PER_ROW, MEMORY_SHARE, RTOL, Measured, Plan, block_holders, fitting_sizes
-from jobs.data.synthetic import synthetic_arrays, synthetic_data
+from jobs.data.synthetic import FEATURES, synthetic_arrays, synthetic_data
 from jobs.fit.loop import iterate
+from jobs.fit.resident import worth_resident
 from jobs.gd import baseline_weights, fit_gd, read_pass_kernel
 
 
@@ -73,12 +74,14 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
     check(f"synthetic {rows}: one-job", reference, fit_gd(sc, data, iterations=steps, one_job=True).weights)
     empty = sc.parallelize(range(partitions), partitions).cache()
     empty.count()
-    # The one-job fit and the memory floor are timed per iteration inside
-    # their barrier job (LoopTimes), over more iterations than the others.
-    one_job_loops, floor_loops = LoopTimes(), LoopTimes()
+    # The fits and the memory floor are timed per iteration between their
+    # first and last steps (LoopTimes): a fit's fixed cost left out (the
+    # barrier job's start; the resident blocks written and removed). The
+    # one-job fit and the floor run more iterations than the others.
+    per_iteration_loops, one_job_loops, floor_loops = LoopTimes(), LoopTimes(), LoopTimes()
     variants = {
-        "sparklab": lambda: fit_gd(sc, data, iterations=steps, lr=0.1),
-        "one_job": lambda: one_job_fit(sc, data, steps * 4, one_job_loops),
+        "sparklab": lambda: timed_fit(sc, data, steps, per_iteration_loops, one_job=False),
+        "one_job": lambda: timed_fit(sc, data, steps * 4, one_job_loops, one_job=True),
         "memory_floor": lambda: read_pass_loop(sc, data, steps * 4, floor_loops),
         "empty_job": lambda: empty_jobs(empty, steps),
         "numpy": lambda: numpy_gd(x, y, x_test, y_test, w0, steps, 0.1),
@@ -92,8 +95,10 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
     measured.run(variants, plan.repeats, echo=False)
     entry = {"rows": rows}
     for name in variants:
-        if name not in ("one_job", "memory_floor"):
+        if name not in ("sparklab", "one_job", "memory_floor"):
             entry[f"{name}_per_iteration"] = measured.median(name) / steps
+    entry["sparklab_per_iteration"] = per_iteration_loops.median()
+    entry["sparklab_resident"] = worth_resident(rows, FEATURES + 2)
     entry["one_job_per_iteration"] = one_job_loops.median()
     entry["memory_floor_per_iteration"] = floor_loops.median()
     entry["one_job_fit_seconds"] = measured.median("one_job")
@@ -103,9 +108,10 @@ def _measure_size(sc, plan: Plan, rows: int, partitions: int) -> dict:
 
 
 class LoopTimes:
-    """Seconds per iteration inside one-job fits, read on the driver between
-    the first and the last step's partial sums: the fit's fixed cost (the
-    barrier job's start, each block read once into its task) left out."""
+    """Seconds per iteration inside fits, read on the driver between the
+    first and the last step's partial sums: the fit's fixed cost (a barrier
+    job's start, each block read once into its task; resident blocks
+    written and removed) left out."""
 
     def __init__(self) -> None:
         self.per_iteration: list[float] = []
@@ -117,14 +123,14 @@ class LoopTimes:
         return statistics.median(self.per_iteration)
 
 
-def one_job_fit(sc, data, iterations: int, loops: LoopTimes) -> None:
+def timed_fit(sc, data, iterations: int, loops: LoopTimes, *, one_job: bool) -> None:
     stamps: list[float] = []
     fit_gd(
         sc,
         data,
         iterations=iterations,
         lr=0.1,
-        one_job=True,
+        one_job=one_job,
         on_step=lambda *_: stamps.append(time.perf_counter()),
     )
     loops.add(stamps)

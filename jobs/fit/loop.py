@@ -4,6 +4,7 @@ barrier job for the whole fit (with `jobs.fit.allreduce`)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from functools import reduce
@@ -15,6 +16,7 @@ import numpy as np
 from jobs.errors import JobError
 from jobs.fit.allreduce import AllReduceServer, run_task
 from jobs.fit.kernels import Partials
+from jobs.fit.resident import attach, resident_blocks
 from jobs.runtime.conf import conf_value
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ def iterate(
     iterations: int,
     *,
     one_job: bool = False,
+    resident: bool = False,
 ) -> np.ndarray:
     """Run `iterations` steps of `weights = update(weights, sum of kernel(block, weights))`.
 
@@ -62,17 +65,19 @@ def iterate(
     a few hundred numbers at most (k models of the features), where a
     broadcast's own bookkeeping (a file, a block, its removal) would cost
     about 5 ms of a 30 ms iteration here; pyspark broadcasts a closure by
-    itself past 1 MB. With `one_job`, the whole loop runs as a single
-    barrier job (see jobs.fit.allreduce).
+    itself past 1 MB. With `resident`, the blocks stay in the executors'
+    memory between those jobs (see jobs.fit.resident). With `one_job`, the
+    whole loop runs as a single barrier job (see jobs.fit.allreduce).
     `initial()` may be called more than once: when a rerun barrier job
     starts the fit over, it resets whatever `update` records.
     """
     if one_job:
         return _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations)
-    weights = initial()
-    for _ in range(iterations):
-        partials = sum_partials(blocks, lambda block, weights=weights: kernel(block, weights))
-        weights = update(weights, partials)
+    with resident_blocks(blocks) if resident else contextlib.nullcontext(blocks) as items:
+        weights = initial()
+        for _ in range(iterations):
+            partials = sum_partials(items, lambda item, weights=weights: kernel(attach(item), weights))
+            weights = update(weights, partials)
     return weights
 
 

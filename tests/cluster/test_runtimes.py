@@ -42,17 +42,22 @@ def local_results(spark, wine_csv):
 
 @pytest.fixture(scope="module")
 def cluster_results(cluster, tmp_path_factory):
-    """The three jobs in one application on the cluster, as `./lab demo` runs them."""
-    out = tmp_path_factory.mktemp("cluster")
+    """The three jobs in one application on the cluster, as `./lab demo` runs
+    them; then the fit again with its blocks resident in the workers' shared
+    memory (the wine data is below the size where that is the default)."""
     runs = [
         ("wordcount", {"input": ["data/peter_piper.txt"]}),
         ("gd", {**GD, "partitions": 2}),
         ("cv", {**CV, "partitions": 2}),
+        ("gd", {**GD, "partitions": 2, "resident": "always"}),
     ]
+    names = ["wordcount", "gd", "cv", "gd resident"]
+    out = tmp_path_factory.mktemp("cluster")
+    runs = [(job, {**options, "out": out / name}) for name, (job, options) in zip(names, runs, strict=True)]
     started = time.perf_counter()
     on_line = _note_class_archive_users(cluster.project)
-    paths = submit.submit_all(cluster.project, runs, out=out, echo=False, on_line=on_line)
-    results = {job: json.loads(path.read_text()) for (job, _), path in zip(runs, paths, strict=True)}
+    paths = submit.submit_all(cluster.project, runs, echo=False, on_line=on_line)
+    results = {name: json.loads(path.read_text()) for name, path in zip(names, paths, strict=True)}
     seconds = ", ".join(f"{job} {result['seconds']:.2f} s" for job, result in results.items())
     whole = time.perf_counter() - started
     print(f"\nthe three jobs on the cluster: {whole:.1f} s whole; in the session {seconds}")
@@ -139,6 +144,14 @@ def test_one_gd_iteration_is_one_job(cluster_results):
     fit = cluster_results["gd"]["metrics"]["phases"]["fit"]
     assert fit["jobs"] == GD["iterations"], fit
     assert fit["stages"] == GD["iterations"], fit
+
+
+def test_a_fit_with_resident_blocks_gives_the_same_weights_bit_for_bit(cluster_results):
+    resident, copied = cluster_results["gd resident"], cluster_results["gd"]
+    assert resident["weights"] == copied["weights"]
+    assert resident["train_mse"] == copied["train_mse"]
+    # One job per iteration, one more that removes the blocks from shared memory.
+    assert resident["metrics"]["phases"]["fit"]["jobs"] == GD["iterations"] + 1
 
 
 def test_one_cv_iteration_reads_the_cached_data_once(cluster_results):
