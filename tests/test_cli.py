@@ -23,6 +23,7 @@ NON_DEFAULT = {
         "iterations": 7,
         "lr": 0.05,
         "one_job": True,
+        "resident": "never",
         "on_bad_lines": "skip",
         "test_fraction": 0.25,
         "seed": 11,

@@ -46,7 +46,7 @@ def shm(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_a_block_written_is_read_back_equal_read_only_and_mapped_once(shm):
+def test_a_block_written_is_read_back_equal_read_only_and_mapped_once_per_worker(shm):
     block = a_block()
     segment = resident._to_segment(block, (os.getpid(), start_time(os.getpid())))
     assert isinstance(segment, resident.Segment)
@@ -57,11 +57,11 @@ def test_a_block_written_is_read_back_equal_read_only_and_mapped_once(shm):
         np.testing.assert_array_equal(getattr(read, name), getattr(block, name))
         assert getattr(read, name).dtype == getattr(block, name).dtype
         assert not getattr(read, name).flags.writeable
-    assert resident.attach(segment) is read  # one mapping per worker
+    assert resident.attach(segment) is read  # mapped once per worker
     os.unlink(segment.path)
     other = resident._to_segment(a_block(7), (os.getpid(), start_time(os.getpid())))
     resident.attach(other)
-    assert segment.path not in resident._attached  # a removed segment's mapping is let go
+    assert segment.path not in resident._attached  # a removed segment's block is let go
     os.unlink(other.path)
 
 
