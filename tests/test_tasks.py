@@ -21,6 +21,7 @@ GD_OPTIONS = {
     "iterations",
     "lr",
     "one_job",
+    "resident",
     "on_bad_lines",
     "test_fraction",
     "seed",
