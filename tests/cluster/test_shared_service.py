@@ -130,13 +130,19 @@ def gd_fit_in_background(cluster, out) -> tuple[threading.Thread, threading.Even
     return thread, started, outcome
 
 
-def test_a_script_and_a_job_share_the_workers_and_stop_ends_the_script_alone(cluster, local_gd, tmp_path):
+def test_a_script_and_a_job_share_the_workers_a_resize_leaves_both_alone_and_stop_ends_the_script(
+    cluster, local_gd, tmp_path
+):
     """Two applications at once in the same driver container: a submitted
     script (named by its own code, without SparkLab's run id; the one core an
     application that does not ask gets) and a SparkLab job beside it, with an
     executor on every worker, each listed with its run id, owner and age.
-    `./lab stop RUN` for the script ends it; the job finishes with the result
-    of a run alone."""
+    `up --workers 3` while both run: the master is not recreated. `./lab stop
+    RUN` for the script ends it; the job finishes with the result of a run
+    alone. The next fit runs on 3 executors, in 3 partitions (the cores), and
+    partial sums that meet in another order still give the result of
+    local[2] to 1e-9. (One scenario: each of its applications costs the
+    suite about 25 CPU-seconds.)"""
     script = settings.ROOT / "tests" / "cluster" / "scripts" / "busy.py"
     ended: dict[str, object] = {}
 
@@ -152,7 +158,7 @@ def test_a_script_and_a_job_share_the_workers_and_stop_ends_the_script_alone(clu
         waited = wait_until(lambda: apps_named(cluster.project, "a busy script"), timeout=180)
         assert waited, "the script's application never showed on the master"
         [script_app] = waited
-        job, job_started, outcome = gd_fit_in_background(cluster, tmp_path)
+        job, job_started, outcome = gd_fit_in_background(cluster, tmp_path / "during")
         threads.append(job)
         assert job_started.wait(180), "the job did not start"
         running = {
@@ -169,41 +175,25 @@ def test_a_script_and_a_job_share_the_workers_and_stop_ends_the_script_alone(clu
         shown = applications.status(cluster.project)
         for app in (script_run, job_run):
             assert f"{app.app_id}  run {app.run}" in shown, shown
+        master_before = cluster.project.run("ps", "-q", "master", capture=True).stdout
+        lifecycle.up(cluster.project, cluster.workers + 1)  # raises on any failure
+        master_after = cluster.project.run("ps", "-q", "master", capture=True).stdout
+        assert master_before == master_after, "the master was recreated"
         # Stopped by its run id, as `./lab status` shows it.
         assert applications.stop_applications(cluster.project, [script_run.run]) == [script_app]
         job.join(600)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["payload"]["metrics"]["executors"] == cluster.workers, outcome["payload"]["metrics"]
+        assert_same_fit(outcome["payload"], local_gd[150])
+        code, _ = ended.get("script") or (None, None)
+        assert code not in (0, None), f"the stopped script ended with {code}: {ended.get('script_error')}"
+        assert wait_until(lambda: not apps_named(cluster.project, "a busy script"), timeout=30)
+        path = submit.submit(cluster.project, "gd", {"iterations": 10}, out=tmp_path / "after", echo=False)
     finally:
         for left in apps_named(cluster.project, "a busy script"):  # never left holding slots
             applications.stop_applications(cluster.project, [left])
         for thread in threads:
             thread.join(120)
-    assert "error" not in outcome, outcome.get("error")
-    assert outcome["payload"]["metrics"]["executors"] == cluster.workers, outcome["payload"]["metrics"]
-    assert_same_fit(outcome["payload"], local_gd[150])
-    code, _ = ended.get("script") or (None, None)
-    assert code not in (0, None), f"the stopped script ended with {code}: {ended.get('script_error')}"
-    assert wait_until(lambda: not apps_named(cluster.project, "a busy script"), timeout=30)
-
-
-def test_resizing_during_a_job_leaves_it_alone_and_the_next_job_uses_every_worker(
-    cluster, local_gd, tmp_path
-):
-    """`up --workers 3` while a fit runs: the master is not recreated, the fit
-    ends with the result of a run alone; the next fit runs on 3 executors,
-    in 3 partitions (the cores), and partial sums that meet in another order
-    still give the result of local[2] to 1e-9."""
-    thread, started, outcome = gd_fit_in_background(cluster, tmp_path / "during")
-    try:
-        assert started.wait(180), "the job did not start"
-        master_before = cluster.project.run("ps", "-q", "master", capture=True).stdout
-        lifecycle.up(cluster.project, cluster.workers + 1)  # raises on any failure
-        master_after = cluster.project.run("ps", "-q", "master", capture=True).stdout
-        assert master_before == master_after, "the master was recreated"
-        thread.join(600)
-        assert "error" not in outcome, outcome.get("error")
-        assert_same_fit(outcome["payload"], local_gd[150])
-        path = submit.submit(cluster.project, "gd", {"iterations": 10}, out=tmp_path / "after", echo=False)
-    finally:
         lifecycle.resize(cluster.project, cluster.workers)
     payload = json.loads(path.read_text())
     workers = cluster.workers + 1
