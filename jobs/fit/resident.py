@@ -24,11 +24,12 @@ the tasks run again. A block that cannot be written (no `/dev/shm`, or too
 small: Docker gives a container 64 MB unless told) stays in the JVM's cache,
 inline, as without this module.
 
-Clean-up: `resident_blocks` removes its segments when the fit ends, by a
-job over them. Whatever that cannot reach (a segment written by a retried
-task, a fit interrupted) is removed by a janitor process per executor,
-started with its first segment, which waits for the executor's JVM to end
-and then removes every segment written under it; and a janitor also removes
+Clean-up: `resident_blocks` removes its segments when the fit ends or
+fails, by a job over them (not after an interrupt: no more jobs then).
+Whatever that cannot reach (a segment written by a retried task, a fit
+interrupted) is removed by a janitor process per executor, started with its
+first segment, which waits for the executor's JVM to end and then removes
+every segment written under it; and a janitor also removes
 what a dead JVM's own janitor left."""
 
 from __future__ import annotations
@@ -113,9 +114,23 @@ def resident_blocks(blocks: RDD) -> Iterator[RDD]:
     handles = blocks.mapPartitions(_write_segments).setName(f"{blocks.name() or 'blocks'} (resident)").cache()
     try:
         yield handles
-    finally:
-        with contextlib.suppress(Exception):  # the janitor removes whatever this misses
-            handles.foreachPartition(_remove_segments)
+    except Exception:
+        _remove(handles)
+        raise
+    except BaseException:  # interrupted: no more jobs; the janitor removes them with the JVM
+        with contextlib.suppress(Exception):
+            handles.unpersist()
+        raise
+    else:
+        _remove(handles)
+
+
+def _remove(handles: RDD) -> None:
+    """The segments removed by a job over them (where it cannot reach one, the
+    janitor removes it later), their handles unpersisted."""
+    with contextlib.suppress(Exception):
+        handles.foreachPartition(_remove_segments)
+    with contextlib.suppress(Exception):
         handles.unpersist()
 
 

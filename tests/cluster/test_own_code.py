@@ -28,12 +28,13 @@ RUNNER = settings.ROOT / "tests" / "tour_runner.py"
 def test_a_script_gives_the_same_output_on_the_cluster_and_on_local(cluster, tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"  # outside every mount: copied in for the run
     corpus.write_text("Spark spark SPARK lab\nlab\n")
-    args = ["--input", "corpus.txt", "hello world"]
+    args = ["--input", "corpus.txt", "--exit", "3", "hello world"]  # its own exit code, after its output
     code, out = scripts.run_on_cluster(cluster.project, SCRIPT, args, cwd=tmp_path)
     on_cluster = capsys.readouterr().out.splitlines()
-    assert code == 0, f"{on_cluster}\n{cluster.logs()}"
+    assert code == 3, f"{on_cluster}\n{cluster.logs()}"
     code, local_out = scripts.run_local(SCRIPT, args, master="local[2]", cwd=tmp_path)
-    assert code == 0
+    assert code == 3
+    assert local_out.parent == settings.ROOT / "results"
     assert on_cluster == capsys.readouterr().out.splitlines()
     assert on_cluster == [
         'arguments ["hello world"]',

@@ -3,7 +3,6 @@ and the script run on local[2] with its own exit code and traceback."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
@@ -113,27 +112,3 @@ def test_a_missing_script_ends_lab_submit_with_one_line_and_exit_2():
     done = subprocess.run([str(ROOT / "lab"), "submit", "nowhere/mine.py"], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "submit: nowhere/mine.py: no such file"
-
-
-@pytest.mark.slow
-def test_a_script_on_local_gets_its_modules_data_out_and_arguments_and_its_exit_code(capsys):
-    code, out = scripts.run_local(SCRIPT, ["--exit", "3", "hello world"], master="local[2]")
-    printed = capsys.readouterr().out.splitlines()
-    assert code == 3
-    assert printed[:2] == ['arguments ["hello world"]', "executors see SPARKLAB_DATA: True"]
-    counts = json.loads(printed[2].removeprefix("counts "))
-    assert counts["peter"] == 4
-    assert out.parent == ROOT / "results"
-    assert json.loads((out / "counts.json").read_text()) == counts
-
-
-@pytest.mark.slow
-def test_an_exception_in_a_script_shows_its_traceback_without_java_frames(capsys):
-    code, out = scripts.run_local(SCRIPT, ["--divide-by-zero"], master="local[2]")
-    captured = capsys.readouterr()
-    assert code == 1
-    assert out is None  # nothing written to SPARKLAB_OUT
-    assert captured.out.strip().splitlines()[-1] == "ZeroDivisionError: division by zero"
-    assert 'wordfreq.py", line' in captured.out
-    assert "\tat org.apache" not in captured.out + captured.err
-    assert len(captured.out.splitlines()) < 60

@@ -91,7 +91,10 @@ def test_a_running_application_and_its_executors_open_through_the_proxy(chromium
     while app not in browser.rendered_dom(history + "/", wait_ms=10000):
         assert time.monotonic() < deadline, "the history server does not list the application"
         time.sleep(2)
-    jobs = browser.rendered_dom(f"{history}/history/{app}/jobs/")
+    # It may list the application from its log in progress, before the stopped
+    # driver's last events reach the file; the jobs page catches up on its rescan.
+    while "Completed Jobs" not in (jobs := browser.rendered_dom(f"{history}/history/{app}/jobs/")):
+        assert time.monotonic() < deadline, f"the history server shows no completed job: {jobs[-1500:]}"
+        time.sleep(2)
     assert f"<title>{IDLE_APP} - Spark Jobs</title>" in jobs, jobs[:500]
-    assert "Completed Jobs" in jobs
     browser.screenshot(history + "/", SHOTS / "history.png")

@@ -19,6 +19,7 @@ import pytest
 
 from jobs.cv import cross_validate
 from jobs.data.table import Block, load_table
+from jobs.errors import JobError
 from jobs.fit import resident
 from jobs.gd import fit_gd
 
@@ -174,6 +175,9 @@ def test_a_resident_fit_equals_a_copying_one_bit_for_bit_and_removes_its_segment
         for a, b in zip(cv_copied.folds, cv_kept.folds, strict=True):
             np.testing.assert_array_equal(a.weights, b.weights)
             assert a.val_mse == b.val_mse
+        assert the_jvms_segments(spark) == []
+        with pytest.raises(JobError, match="diverges"):  # a fit that fails removes them too
+            fit_gd(sc, data, iterations=8, lr=50.0, resident=True)
         assert the_jvms_segments(spark) == []
     finally:
         data.blocks.unpersist()
