@@ -173,6 +173,8 @@ def _scaling_lines(result: dict) -> list[str]:
                 _milliseconds(entry.get(f"{name}_per_iteration"))
                 for name in ("sparklab", "one_job", "memory_floor", "empty_job", "numpy", "article")
             ]
+            if entry.get("sparklab_resident"):
+                cells[1] += " (resident)"
             lines.append("| " + " | ".join(cells) + " |")
         lines += [
             "",
@@ -180,7 +182,10 @@ def _scaling_lines(result: dict) -> list[str]:
             "",
             "Small data: Spark's fixed cost per job (scheduling, task launch, the Python worker "
             "round trip) dominates and the time per iteration is flat. Large data: the time grows "
-            "with the rows, set by unpickling the cached blocks and by memory bandwidth. The memory "
+            "with the rows, set by copying the cached blocks into the Python workers every job and "
+            "by memory bandwidth; from "
+            f"{RESIDENT_MIN_BYTES // 2**20} MB of blocks, a fit with a job per iteration keeps them "
+            "resident in the executors' shared memory (marked), which leaves memory bandwidth. The memory "
             "floor is one read pass over the same blocks in the one-job fit's tasks, on the same "
             "cores; numpy is the same fit in one process.",
         ]

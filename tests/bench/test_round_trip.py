@@ -1,5 +1,6 @@
-"""The Spark Connect row of `./lab bench --on cluster` (jobs.bench.round_trip.add_to_bench
-and its sentence in bench.md), without Spark: the measured numbers are given."""
+"""bench.md from given numbers, without Spark: the Spark Connect row of
+`./lab bench --on cluster` (jobs.bench.round_trip.add_to_bench and its
+sentence), and the scaling table's sizes whose blocks were resident."""
 
 import pytest
 
@@ -46,3 +47,15 @@ def test_without_a_server_the_row_says_how_to_start_it(tmp_path):
     text = write_bench_report(result, tmp_path).read_text()
     assert f"| `{RATIO}` | - | {NOT_MEASURED} |" in text
     assert NOT_MEASURED == "not measured (start it with ./lab up --connect)"
+
+
+def test_the_scaling_table_marks_the_sizes_whose_blocks_were_resident(tmp_path):
+    result = bench_json()
+    entry = {f"{name}_per_iteration": 0.01 for name in ("sparklab", "one_job", "memory_floor", "empty_job")}
+    result["scaling"] = [
+        {"rows": 10_000, **entry, "sparklab_resident": False},
+        {"rows": 4_000_000, **entry, "sparklab_resident": True},
+    ]
+    text = write_bench_report(result, tmp_path).read_text()
+    assert "| 10,000 | 10.00 | 10.00 |" in text
+    assert "| 4,000,000 | 10.00 (resident) | 10.00 |" in text
