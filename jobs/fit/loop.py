@@ -4,7 +4,6 @@ barrier job for the whole fit (with `jobs.fit.allreduce`)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable
 from functools import reduce
@@ -16,7 +15,7 @@ import numpy as np
 from jobs.errors import JobError
 from jobs.fit.allreduce import AllReduceServer, run_task
 from jobs.fit.kernels import Partials
-from jobs.fit.resident import attach, resident_blocks
+from jobs.fit.resident import LOST, attach, resident_blocks
 from jobs.runtime.conf import conf_value
 
 if TYPE_CHECKING:
@@ -73,11 +72,26 @@ def iterate(
     """
     if one_job:
         return _iterate_in_one_job(sc, blocks, kernel, initial, update, iterations)
-    with resident_blocks(blocks) if resident else contextlib.nullcontext(blocks) as items:
-        weights = initial()
-        for _ in range(iterations):
+    weights, done = initial(), 0
+
+    def steps(items: RDD) -> None:
+        nonlocal weights, done
+        while done < iterations:
             partials = sum_partials(items, lambda item, weights=weights: kernel(attach(item), weights))
             weights = update(weights, partials)
+            done += 1
+
+    if resident:
+        with resident_blocks(blocks) as handles:
+            try:
+                steps(handles)
+            except Exception as error:  # pyspark's PythonException (or py4j's) with the task's
+                if LOST not in str(error):
+                    raise
+                # A task ran on another executor than its block's (Spark's
+                # locality wait ran out): the same steps go on over the blocks.
+                print(f"fit: {LOST} at step {done + 1}; the fit goes on copying its blocks", file=sys.stderr)
+    steps(blocks)
     return weights
 
 

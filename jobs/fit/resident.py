@@ -2,11 +2,12 @@
 Spark job per iteration.
 
 Every job over a cached RDD ships each cached partition from the JVM to a
-Python worker, which unpickles it: at 4 million rows about 0.7 s an
-iteration here, where one read pass over the same rows takes about 27 ms.
-So for the length of a fit each block is written once into shared memory on
-its executor's host (`/dev/shm`) and the JVM caches only a small `Segment`
-naming it; each iteration's task maps the segment (a Python worker keeps
+Python worker, which unpickles it: at 4 million rows 0.73 to 0.86 s an
+iteration on 2 cores, where one read pass over the same rows takes about
+26 ms. So for the length of a fit each block is written once into shared
+memory on its executor's host (`/dev/shm`), and the fit's jobs run over an
+RDD that caches only a small `Segment` naming it (the blocks' own cache
+stays as it was); each iteration's task maps the segment (a Python worker keeps
 its mappings between tasks, and Spark reuses its workers) and runs the
 kernel over the block in place.
 
@@ -20,9 +21,12 @@ maps them whole. Where that cannot be done, the segment is used as it is.
 
 Failures: a lost executor loses its cached segments' names with it, and
 Spark recomputes them from the blocks' lineage, writing new segments where
-the tasks run again. A block that cannot be written (no `/dev/shm`, or too
-small: Docker gives a container 64 MB unless told) stays in the JVM's cache,
-inline, as without this module.
+the tasks run again. A task run on another executor than its segment's
+(Spark's locality wait ran out) fails with LOST, and the fit's remaining
+steps copy the blocks (jobs.fit.loop). A block that cannot be written (no
+`/dev/shm`, or too small: Docker gives a container 64 MB unless told) is
+cached inline instead of its Segment: the fit is as fast as without this
+module, and that block is cached twice.
 
 Clean-up: `resident_blocks` removes its segments when the fit ends or
 fails, by a job over them (not after an interrupt: no more jobs then).
@@ -50,6 +54,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from jobs.errors import JobError
+
 if TYPE_CHECKING:
     from pyspark import RDD
 
@@ -73,6 +79,12 @@ def worth_resident(rows: int, columns: int) -> bool:
 def resident_choice(choice: str) -> bool | None:
     """--resident's value as the fits take it: None for auto (by size)."""
     return {"auto": None, "always": True, "never": False}[choice]
+
+
+# In the error a task raises when its resident block is not on its host (a
+# task run on another executor than the one that cached its handle): the
+# fit then goes on copying its blocks (jobs.fit.loop).
+LOST = "sparklab: a resident block is not on this executor"
 
 
 @dataclass(frozen=True)
@@ -114,24 +126,30 @@ def resident_blocks(blocks: RDD) -> Iterator[RDD]:
     handles = blocks.mapPartitions(_write_segments).setName(f"{blocks.name() or 'blocks'} (resident)").cache()
     try:
         yield handles
-    except Exception:
-        _remove(handles)
+    except JobError:  # the driver's own (a diverging fit): the executors are as they were
+        remove_segments(handles)
         raise
-    except BaseException:  # interrupted: no more jobs; the janitor removes them with the JVM
+    except BaseException:
+        # Spark failed or the user interrupted: a job now could wait for
+        # executors that are gone. The janitors remove them with their JVMs.
         with contextlib.suppress(Exception):
             handles.unpersist()
         raise
     else:
-        _remove(handles)
+        removed, blocks_in_all = remove_segments(handles), handles.getNumPartitions()
+        print(f"fit: {removed} of {blocks_in_all} blocks were resident in shared memory", file=sys.stderr)
 
 
-def _remove(handles: RDD) -> None:
-    """The segments removed by a job over them (where it cannot reach one, the
-    janitor removes it later), their handles unpersisted."""
+def remove_segments(handles: RDD) -> int:
+    """The segments removed by a job over their handles, the handles
+    unpersisted: how many it removed (a task run away from its segment's host
+    removes none; the janitor does, later)."""
+    removed = 0
     with contextlib.suppress(Exception):
-        handles.foreachPartition(_remove_segments)
+        removed = handles.mapPartitions(_remove_segments).sum()
     with contextlib.suppress(Exception):
         handles.unpersist()
+    return removed
 
 
 # Per Python worker process: the blocks it has mapped, by segment path.
@@ -141,19 +159,23 @@ _attached: dict[str, Any] = {}
 
 def attach(handle: Any) -> Any:
     """The block behind `handle` (a Segment, mapped once per worker; or a block)."""
+    _let_go_of_removed()
     if not isinstance(handle, Segment):
         return handle
     block = _attached.get(handle.path)
     if block is None:
-        for path in [path for path in _attached if not os.path.exists(path)]:
-            del _attached[path]  # its fit has ended: unmapped with its arrays
         try:
             block = _attached[handle.path] = handle.open()
         except FileNotFoundError:
-            raise RuntimeError(
-                f"the resident block {handle.path} was removed while its fit ran: run the fit again"
-            ) from None
+            raise RuntimeError(f"{LOST}: {handle.path}") from None
     return block
+
+
+def _let_go_of_removed() -> None:
+    """This worker's mappings of removed segments dropped: their pages are
+    freed once nothing maps them (a stat per mapping, a few per worker)."""
+    for path in [path for path in _attached if not os.path.exists(path)]:
+        del _attached[path]  # unmapped with its arrays
 
 
 def _write_segments(items):
@@ -188,11 +210,15 @@ def _to_segment(item: Any, owner: tuple[int, str]) -> Any:
     return Segment(path, type(item), tuple((name, array.shape, array.dtype.str) for name, array in arrays))
 
 
-def _remove_segments(handles) -> None:
+def _remove_segments(handles):
+    removed = 0
     for handle in handles:
         if isinstance(handle, Segment):
             with contextlib.suppress(OSError):
                 os.unlink(handle.path)
+                removed += 1
+    _let_go_of_removed()
+    yield removed
 
 
 # mmap and madvise through libc: Python's mmap module can neither place a
@@ -289,7 +315,7 @@ def executor_jvm() -> tuple[int, str] | None:
 # The janitor runs on its own interpreter with nothing of SparkLab's
 # imported (an executor has its code only inside its tasks). Arguments: the
 # owner's pid and start time, the shared-memory directory, the prefix (so
-# `pgrep -f sparklab-blocks` finds it). It ends a second after its JVM.
+# `pgrep -f 'sparklab-blocks$'` finds it). It ends a second after its JVM.
 JANITOR = r"""
 import fcntl, glob, os, sys, time
 pid, start, shm, prefix = sys.argv[1:5]
@@ -297,7 +323,8 @@ pid, start, shm, prefix = sys.argv[1:5]
 def alive(pid, start):
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19] == start
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return fields[0] != "Z" and fields[19] == start  # a zombie has ended
     except (OSError, IndexError):
         return False
 
@@ -324,7 +351,10 @@ def clear(pid, start):
 if holds(f"{shm}/{prefix}-{pid}-{start}.lock") is None:
     sys.exit(0)  # another janitor has this JVM
 for lock in glob.glob(f"{shm}/{prefix}-*.lock"):  # what dead JVMs' janitors left
-    other_pid, other_start = lock[len(f"{shm}/{prefix}-") : -len(".lock")].split("-")
+    try:
+        other_pid, other_start = lock[len(f"{shm}/{prefix}-") : -len(".lock")].split("-")
+    except ValueError:
+        continue  # not a lock of ours
     if (other_pid, other_start) == (pid, start) or alive(other_pid, other_start):
         continue
     if holds(lock) is not None:
@@ -349,6 +379,11 @@ def start_janitor(owner: tuple[int, str]) -> None:
         return  # held: a janitor runs
     finally:
         os.close(fd)
+    with contextlib.suppress(OSError):  # no janitor: the segments live as long as the host's memory
+        _start_janitor_process(pid, start)
+
+
+def _start_janitor_process(pid: int, start: str) -> None:
     subprocess.Popen(
         [sys.executable, "-c", JANITOR, str(pid), start, SHM_DIR, PREFIX],
         executable=sys.executable,

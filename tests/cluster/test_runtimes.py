@@ -55,7 +55,12 @@ def cluster_results(cluster, tmp_path_factory):
     out = tmp_path_factory.mktemp("cluster")
     runs = [(job, {**options, "out": out / name}) for name, (job, options) in zip(names, runs, strict=True)]
     started = time.perf_counter()
-    on_line = _note_class_archive_users(cluster.project)
+    note_archive_users = _note_class_archive_users(cluster.project)
+
+    def on_line(line: str) -> None:
+        SAID.append(line)
+        note_archive_users(line)
+
     paths = submit.submit_all(cluster.project, runs, echo=False, on_line=on_line)
     results = {name: json.loads(path.read_text()) for name, path in zip(names, paths, strict=True)}
     seconds = ", ".join(f"{job} {result['seconds']:.2f} s" for job, result in results.items())
@@ -74,6 +79,9 @@ for pid in $(pgrep java); do
   fi
 done
 """
+
+
+SAID: list[str] = []  # what the fixture's application said, line by line
 
 
 def _note_class_archive_users(project: ComposeProject):
@@ -147,6 +155,8 @@ def test_one_gd_iteration_is_one_job(cluster_results):
 
 
 def test_a_fit_with_resident_blocks_gives_the_same_weights_bit_for_bit(cluster_results):
+    # Written into the workers' shared memory, then removed by the job below.
+    assert "fit: 2 of 2 blocks were resident in shared memory" in SAID
     resident, copied = cluster_results["gd resident"], cluster_results["gd"]
     assert resident["weights"] == copied["weights"]
     assert resident["train_mse"] == copied["train_mse"]

@@ -181,3 +181,24 @@ def test_a_resident_fit_equals_a_copying_one_bit_for_bit_and_removes_its_segment
         assert the_jvms_segments(spark) == []
     finally:
         data.blocks.unpersist()
+
+
+def test_a_block_missing_where_its_task_runs_leaves_the_fit_to_copy_its_blocks(spark, wine_csv, capsys):
+    """As when a task runs on another executor than the one that holds its
+    block: the job fails, and the fit's remaining steps copy the blocks."""
+    sc = spark.sparkContext
+    data = load_table(spark, wine_csv, partitions=2)
+
+    def remove_at_step_3(step, *_):
+        if step == 3:
+            for path in the_jvms_segments(spark):
+                path.unlink()
+
+    try:
+        kept = fit_gd(sc, data, iterations=6, resident=True, on_step=remove_at_step_3)
+        copied = fit_gd(sc, data, iterations=6, resident=False)
+    finally:
+        data.blocks.unpersist()
+    np.testing.assert_array_equal(kept.weights, copied.weights)
+    assert kept.train_mse == copied.train_mse
+    assert f"fit: {resident.LOST} at step 4; the fit goes on copying its blocks" in capsys.readouterr().err
