@@ -50,7 +50,6 @@ FIRST_HALF = (
     "tests/cluster/test_runtimes.py",
     "tests/cluster/test_shared_service.py",
     "tests/cluster/test_ui_browser.py",
-    "tests/cluster/test_litter.py",
 )
 CLUSTER_STREAMS = (
     Stream("cluster tests (first half)", ("-m", "cluster and not hosts", *FIRST_HALF)),
