@@ -85,7 +85,7 @@ def iterate(
         with resident_blocks(blocks) as handles:
             try:
                 steps(handles)
-            except Exception as error:  # pyspark's PythonException (or py4j's) with the task's
+            except Exception as error:  # pyspark's PythonException, carrying the task's error
                 if LOST not in str(error):
                     raise
                 # A task ran on another executor than its block's (Spark's

@@ -68,7 +68,9 @@ PREFIX = "sparklab-blocks"
 RESIDENT_MIN_BYTES = 64 * 2**20
 
 
-RESIDENT_CHOICES = ("auto", "always", "never")  # the jobs' --resident
+# The jobs' --resident, as the fits take it: None for auto (by size).
+RESIDENT = {"auto": None, "always": True, "never": False}
+RESIDENT_CHOICES = tuple(RESIDENT)
 
 
 def worth_resident(rows: int, columns: int) -> bool:
@@ -77,8 +79,8 @@ def worth_resident(rows: int, columns: int) -> bool:
 
 
 def resident_choice(choice: str) -> bool | None:
-    """--resident's value as the fits take it: None for auto (by size)."""
-    return {"auto": None, "always": True, "never": False}[choice]
+    """--resident's value as the fits take it."""
+    return RESIDENT[choice]
 
 
 # In the error a task raises when its resident block is not on its host (a
