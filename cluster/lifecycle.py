@@ -233,24 +233,28 @@ def service_ready(project: ComposeProject, service: str) -> bool | NotReady:
         return NotReady(f"{service}: its healthcheck did not answer within 15 s")
     if done.returncode == 0:
         return True
-    raise_if_exited(project, service)
+    states = raise_if_exited(project, service)
     if done.returncode in COMMAND_NOT_RUN:
         raise ClusterError(
             f"{service} runs an image without {HEALTHCHECK} (made before it): `./lab down`, then `./lab up`"
         )
-    return NotReady(f"{service}: {last_line(done.stdout + done.stderr, 'not ready')}")
+    said = last_line(done.stdout + done.stderr, "not ready")
+    return NotReady(f"{service} ({', '.join(states) or 'no container'}): {said}")
 
 
-def raise_if_exited(project: ComposeProject, service: str) -> None:
+def raise_if_exited(project: ComposeProject, service: str) -> list[str]:
     """A ClusterError with the last line of its log when a container of
-    `service` exited (or is being restarted after it did)."""
-    for entry in service_entries(project, "--all", service):
+    `service` exited (or is being restarted after it did); else the state of
+    each of its containers (Docker's word: running, created, paused...)."""
+    entries = service_entries(project, "--all", service)
+    for entry in entries:
         if entry.get("State") in ("exited", "dead", "restarting"):
             said = project.run("logs", "--no-log-prefix", "--tail", "20", service, check=False, capture=True)
             raise ClusterError(
                 f"{service} {entry['State']}: {last_line(said.stdout + said.stderr)}; "
                 f"see `./lab logs {service}`"
             )
+    return [str(entry.get("State", "?")) for entry in entries]
 
 
 def wait_ready(project: ComposeProject, services: Iterable[str], *, timeout: float = 300) -> None:
