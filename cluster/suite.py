@@ -41,9 +41,7 @@ class Stream:
 
 # The shared-cluster tests in two halves of about equal time (each half
 # starts a cluster of its own: the `cluster` fixture is per process), the
-# tests that start hosts and clusters of their own or break the cluster they
-# run on (the experiments: worker-loss kills a worker; about 150 s here, in
-# the stream that otherwise ends first), and the rest. A new
+# tests that start hosts and clusters of their own, and the rest. A new
 # cluster test module lands in the second half by itself. The cluster
 # streams collect tests/cluster alone (every cluster test lives there), not
 # the whole suite: 2 CPU-s a stream instead of 6.
@@ -59,7 +57,7 @@ CLUSTER_STREAMS = (
         "cluster tests (second half)",
         ("-m", "cluster and not hosts", CLUSTER_TESTS, *(f"--ignore={path}" for path in FIRST_HALF)),
     ),
-    Stream("tests with hosts or a cluster of their own", ("-m", "hosts", CLUSTER_TESTS)),
+    Stream("tests with hosts of their own", ("-m", "hosts", CLUSTER_TESTS)),
 )
 REST = Stream("tests without the cluster", ("-m", "not cluster"))
 

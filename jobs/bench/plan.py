@@ -126,9 +126,17 @@ def block_holders(sc) -> tuple[int, int]:
 
 
 def fitting_sizes(sizes, holders: int, memory: int) -> tuple[list[int], list[int]]:
-    """The sizes whose cached blocks fit the memory that holds them, and those left out."""
-    fits = [rows for rows in sizes if rows * BYTES_PER_ROW / holders <= memory / MEMORY_SHARE]
-    return fits, [rows for rows in sizes if rows not in fits]
+    """The sizes whose cached blocks fit the memory that holds them, and those
+    left out. When a size is left out, the most rows that fit (two significant
+    digits) come last, if more than any size that fits: the largest size is
+    as many rows as memory allows (on the cluster, 3.8e6 rather than 1e6)."""
+    most = holders * memory // (MEMORY_SHARE * BYTES_PER_ROW)
+    fits = [rows for rows in sizes if rows <= most]
+    left_out = [rows for rows in sizes if rows > most]
+    step = 10 ** max(len(str(most)) - 2, 0)
+    if left_out and most // step * step > max(fits, default=0):
+        fits.append(most // step * step)
+    return fits, left_out
 
 
 def machine(spark) -> dict:

@@ -35,6 +35,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from cluster import engine, images, lifecycle, settings
+from jobs.runtime.session import JVM_OPTIONS_ENV
 
 pytestmark = [pytest.mark.cluster, pytest.mark.hosts]
 # testcontainers' reaper (Ryuk) is a public image a machine without a
@@ -151,6 +152,10 @@ def fresh_checkout(where: Path) -> Path:
 # What a user's shell would carry to pip on this machine (its CA, its index).
 PASSED_ON = ("PIP_CERT", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_DEFAULT_TIMEOUT")
 PASSED_ON += ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+# The suite's JVM options (cluster/suite.py), as every other stream's JVMs
+# get them: the second host's class archive, local job and cluster compile
+# at the JVM's own threshold too.
+PASSED_ON += (JVM_OPTIONS_ENV,)
 
 
 @dataclass(frozen=True)

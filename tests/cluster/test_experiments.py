@@ -1,8 +1,6 @@
 """Every experiment at its smallest size on the cluster, in ONE spark-submit
 (one application where the experiments can share it); each page's numbers
-checked against the history server's monitoring API, not fixed values.
-Marked `hosts`: worker-loss kills a worker, so the module runs in the stream
-whose tests break or make clusters of their own, on that stream's cluster."""
+checked against the history server's monitoring API, not fixed values."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ from jobs.experiments.page import write_page
 from jobs.experiments.registry import EXPERIMENTS
 from jobs.report.files import new_run_id
 
-pytestmark = [pytest.mark.cluster, pytest.mark.hosts]
+pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(scope="module")
