@@ -104,27 +104,6 @@ def test_wordcount_over_connect_equals_the_rdd_word_count(cluster, spark, tmp_pa
     assert [tuple(pair) for pair in remote["top"]] == local.top
 
 
-def test_mllib_over_connect_equals_numpy_and_the_local_run(cluster, spark, wine_csv, tmp_path):
-    """Fits on the cluster's executors, driven through the server; equal to
-    the same job in a classic local session, as `./lab compare` checks it."""
-    remote, _, _ = comparison.run_connect(
-        cluster.project,
-        "mllib",
-        tmp_path,
-        {"data": wine_csv, "folds": FOLDS},
-    )
-    local = mllib.to_json(mllib.run(spark, wine_csv, folds=FOLDS), mllib.DEFAULT_SPLIT)
-    assert difference("mllib", local, remote) is None
-    assert remote["metrics"].get("jobs", 0) > 1, remote["metrics"]
-    x, y, is_test, _ = reference_rows(wine_csv)
-    exact = lstsq(x[~is_test], y[~is_test])
-    np.testing.assert_allclose(remote["fits"]["normal"]["raw_weights"], exact, rtol=1e-6)
-    np.testing.assert_allclose(remote["fits"]["l-bfgs"]["raw_weights"], exact, rtol=1e-4)
-    assert (remote["n_train"], remote["n_test"]) == (int((~is_test).sum()), int(is_test.sum()))
-    # k normal-equation solves against k SVD solves: rounding only.
-    np.testing.assert_allclose(remote["cv"]["mean_val_mse"], np.mean(cv_errors(wine_csv)), rtol=1e-7)
-
-
 def test_the_server_is_listed_by_its_run_and_stop_all_leaves_it_running(cluster):
     """`./lab status` names the Connect server's application by its run id
     (entrypoint.sh tags it); `./lab stop --all` ends every application but
@@ -196,12 +175,17 @@ def _worker_with_the_servers_executor(api: str, project: ComposeProject) -> str:
     raise AssertionError(f"no worker container is the Connect server's executor host {sorted(hosts)}")
 
 
-def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_csv, tmp_path):
-    """The MLlib job over Connect; once the server has run a dozen of its
-    Spark jobs (the frames cached on its one executor, the fits under way,
-    many more to come: l-bfgs is a job per iteration), the worker under that
-    executor is killed. The server gets an executor on the other worker,
-    recomputes what was lost from its lineage, and the answers are the references'."""
+def test_mllib_over_connect_with_a_worker_killed_equals_numpy_and_the_local_run(
+    cluster, spark, wine_csv, tmp_path
+):
+    """The MLlib job over Connect, fitted on the cluster's executors and driven
+    through the server; once the server has run a dozen of its Spark jobs
+    (the frames cached on its one executor, the fits under way, many more to
+    come: l-bfgs is a job per iteration), the worker under that executor is
+    killed. The server gets an executor on the other worker, recomputes what
+    was lost from its lineage, and the answers are the references' and the
+    same job's in a classic local session, as `./lab compare` checks it (an
+    undisturbed run's, then, too: one application fewer in the suite)."""
     api = _server_api(cluster.project)
     before = _jobs_ended(api)
     command = connect.job_command(
@@ -237,8 +221,14 @@ def test_a_worker_killed_during_a_connect_query_changes_nothing(cluster, wine_cs
     assert killed, "the job ended before a worker could be killed"
     assert child.returncode == 0, stderr[-3000:] + "\n" + cluster.logs()
     remote = json.loads((tmp_path / "mllib.json").read_text())
+    local = mllib.to_json(mllib.run(spark, wine_csv, folds=FOLDS), mllib.DEFAULT_SPLIT)
+    assert difference("mllib", local, remote) is None
+    metrics = connect.server_metrics(cluster.project, remote)
+    assert metrics.get("jobs", 0) > 1, metrics
     x, y, is_test, _ = reference_rows(wine_csv)
     exact = lstsq(x[~is_test], y[~is_test])
     np.testing.assert_allclose(remote["fits"]["normal"]["raw_weights"], exact, rtol=1e-6)
     np.testing.assert_allclose(remote["fits"]["l-bfgs"]["raw_weights"], exact, rtol=1e-4)
+    assert (remote["n_train"], remote["n_test"]) == (int((~is_test).sum()), int(is_test.sum()))
+    # k normal-equation solves against k SVD solves: rounding only.
     np.testing.assert_allclose(remote["cv"]["mean_val_mse"], np.mean(cv_errors(wine_csv)), rtol=1e-7)
