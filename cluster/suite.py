@@ -49,6 +49,7 @@ CLUSTER_TESTS = "tests/cluster"
 FIRST_HALF = (
     "tests/cluster/test_runtimes.py",
     "tests/cluster/test_shared_service.py",
+    "tests/cluster/test_two_checkouts.py",
     "tests/cluster/test_ui_browser.py",
 )
 CLUSTER_STREAMS = (

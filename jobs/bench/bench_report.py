@@ -189,10 +189,12 @@ def _scaling_lines(result: dict) -> list[str]:
             "floor is one read pass over the same blocks in the one-job fit's tasks, on the same "
             "cores; numpy is the same fit in one process.",
         ]
+    measured = [entry["rows"] for entry in result.get("scaling", [])]
     for rows in result.get("scaling_left_out", []):
         lines.append(
             f"\n{rows:,} rows were left out: their cached blocks would not fit the memory that holds them "
-            "here (on the cluster, the executors' heaps)."
+            "here (on the cluster, the executors' heaps)"
+            + (f"; the largest size, {max(measured):,} rows, is about as many as fit." if measured else ".")
         )
     return lines
 

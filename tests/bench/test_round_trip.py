@@ -1,6 +1,6 @@
 """bench.md from given numbers, without Spark: the Spark Connect row of
 `./lab bench --on cluster` (jobs.bench.round_trip.add_to_bench and its
-sentence), and the scaling table's sizes whose blocks were resident."""
+sentence), the scaling table's sizes whose blocks were resident, and a size left out."""
 
 import pytest
 
@@ -59,3 +59,15 @@ def test_the_scaling_table_marks_the_sizes_whose_blocks_were_resident(tmp_path):
     text = write_bench_report(result, tmp_path).read_text()
     assert "| 10,000 | 10.00 | 10.00 |" in text
     assert "| 4,000,000 | 10.00 (resident) | 10.00 |" in text
+
+
+def test_a_size_left_out_is_named_with_the_largest_that_ran_instead(tmp_path):
+    result = bench_json()
+    entry = {f"{name}_per_iteration": 0.01 for name in ("sparklab", "one_job", "memory_floor", "empty_job")}
+    result["scaling"] = [{"rows": 10_000, **entry}, {"rows": 3_800_000, **entry, "sparklab_resident": True}]
+    result["scaling_left_out"] = [4_000_000]
+    text = write_bench_report(result, tmp_path).read_text()
+    assert (
+        "4,000,000 rows were left out: their cached blocks would not fit the memory that holds them here "
+        "(on the cluster, the executors' heaps); the largest size, 3,800,000 rows, is about as many as fit."
+    ) in text
