@@ -182,6 +182,7 @@ def test_a_script_and_a_job_share_the_workers_a_resize_leaves_both_alone_and_sto
         # Stopped by its run id, as `./lab status` shows it.
         assert applications.stop_applications(cluster.project, [script_run.run]) == [script_app]
         job.join(600)
+        threads[0].join(120)  # the script's thread records how it ended once its submit returns
         assert "error" not in outcome, outcome.get("error")
         assert outcome["payload"]["metrics"]["executors"] == cluster.workers, outcome["payload"]["metrics"]
         assert_same_fit(outcome["payload"], local_gd[150])
